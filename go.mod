@@ -1,0 +1,3 @@
+module gensched
+
+go 1.23.0

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden from the program's output")
+
+// TestMain lets a test run this program's main in a child process: the test
+// binary runs itself again with STEP_RUN_MAIN=1, so the test sees exactly
+// what `go run` prints, with no separate build.
+func TestMain(m *testing.M) {
+	if os.Getenv("STEP_RUN_MAIN") == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// runMain runs main with args in a child process and returns its output.
+func runMain(t *testing.T, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "STEP_RUN_MAIN=1")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("running main %q: %v\nstderr:\n%s", args, err, stderr.String())
+	}
+	return string(out)
+}
+
+// checkGolden compares got with testdata/name, or rewrites the file when
+// the test runs with -update.
+func checkGolden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run `go test -update` to create it)", err)
+	}
+	if got == string(want) {
+		return
+	}
+	g, w := strings.Split(got, "\n"), strings.Split(string(want), "\n")
+	for i := 0; i < len(g) || i < len(w); i++ {
+		var gl, wl string
+		if i < len(g) {
+			gl = g[i]
+		}
+		if i < len(w) {
+			wl = w[i]
+		}
+		if gl != wl {
+			t.Fatalf("output differs from %s at line %d:\n got: %q\nwant: %q\n(run `go test -update` if the change is intended)", path, i+1, gl, wl)
+		}
+	}
+}
+
+func TestOutput(t *testing.T) {
+	checkGolden(t, "output.golden", runMain(t))
+}
+
+func TestTraceOutput(t *testing.T) {
+	checkGolden(t, "trace.golden", runMain(t, "-trace"))
+}
+
+// TestOutputIsTheLessonsTranscript checks the golden file against the
+// lesson's own transcript, when the lesson's files sit beside this
+// repository.
+func TestOutputIsTheLessonsTranscript(t *testing.T) {
+	lesson, err := os.ReadFile("../../shared/seed/multitask.expected.txt")
+	if err != nil {
+		t.Skip("the lesson's transcript is not beside this repository")
+	}
+	ours, err := os.ReadFile("testdata/output.golden")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(ours, lesson) {
+		t.Error("testdata/output.golden differs from the lesson's multitask.expected.txt")
+	}
+}
+
+func TestDequeIsFIFOAcrossGrowth(t *testing.T) {
+	var q deque[int]
+	next := 0 // the value popFront must return next
+	for i := range 100 {
+		q.pushBack(i)
+		if i%3 == 0 { // pop now and then, so the ring wraps before it grows
+			if got := q.popFront(); got != next {
+				t.Fatalf("popFront = %d, want %d", got, next)
+			}
+			next++
+		}
+	}
+	for q.len() > 0 {
+		if got := q.popFront(); got != next {
+			t.Fatalf("popFront = %d, want %d", got, next)
+		}
+		next++
+	}
+	if next != 100 {
+		t.Fatalf("popped %d values, want 100", next)
+	}
+}
