@@ -1,0 +1,678 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"math/rand"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// TestMain lets a test run this program's main in a child process: the test
+// binary runs itself again with STEP_RUN_MAIN=1. STEP_NOFILE, if set, lowers
+// the child's descriptor limit first (Go raises it to the maximum at start).
+func TestMain(m *testing.M) {
+	if os.Getenv("STEP_RUN_MAIN") == "1" {
+		if n, err := strconv.ParseUint(os.Getenv("STEP_NOFILE"), 10, 64); err == nil {
+			lim := unix.Rlimit{Cur: n, Max: n}
+			if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
+				log.Fatal(err)
+			}
+		}
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// wait bounds every wait in these tests: long enough for a loaded 2-core
+// machine, short enough that a hang fails the test instead of CI.
+const wait = 30 * time.Second
+
+// server is the step 4 program running in a child process.
+type server struct {
+	t      *testing.T
+	cmd    *exec.Cmd
+	addr   string      // where it listens
+	stdout chan string // its output, a line at a time
+	stderr chan string
+	exited chan error // gets cmd.Wait's result
+}
+
+// startServer runs main with args (and env, e.g. STEP_NOFILE=64) and waits
+// until it listens. -addr defaults to 127.0.0.1 with a free port.
+func startServer(t *testing.T, env []string, args ...string) *server {
+	t.Helper()
+	if !strings.Contains(strings.Join(args, " "), "-addr") {
+		args = append(args, "-addr", "127.0.0.1:0")
+	}
+	s := &server{t: t, cmd: exec.Command(os.Args[0], args...),
+		stdout: make(chan string, 1<<16), stderr: make(chan string, 1<<16), exited: make(chan error, 1)}
+	s.cmd.Env = append(append(os.Environ(), "STEP_RUN_MAIN=1"), env...)
+	outPipe, err := s.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	errPipe, err := s.cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var readers sync.WaitGroup
+	for pipe, lines := range map[io.Reader]chan string{outPipe: s.stdout, errPipe: s.stderr} {
+		readers.Add(1)
+		go func() {
+			defer readers.Done()
+			defer close(lines)
+			sc := bufio.NewScanner(pipe)
+			for sc.Scan() {
+				lines <- sc.Text()
+			}
+		}()
+	}
+	go func() {
+		readers.Wait() // Wait closes the pipes: read them to the end first
+		s.exited <- s.cmd.Wait()
+	}()
+	t.Cleanup(func() {
+		s.cmd.Process.Kill()
+		<-s.exited
+	})
+	line := s.expect(s.stdout, "Listening on ")
+	s.addr = strings.TrimSuffix(strings.Fields(line)[2], ";")
+	return s
+}
+
+// expect reads lines until one starts with prefix, and returns it.
+func (s *server) expect(lines chan string, prefix string) string {
+	s.t.Helper()
+	timeout := time.After(wait)
+	for {
+		select {
+		case line, ok := <-lines:
+			if !ok {
+				s.t.Fatalf("server output ended before a line starting %q", prefix)
+			}
+			if strings.HasPrefix(line, prefix) {
+				return line
+			}
+		case <-timeout:
+			s.t.Fatalf("no line starting %q within %v", prefix, wait)
+		}
+	}
+}
+
+// expectN waits for n lines starting with prefix.
+func (s *server) expectN(lines chan string, prefix string, n int) {
+	s.t.Helper()
+	for range n {
+		s.expect(lines, prefix)
+	}
+}
+
+// dial connects to the server; the connection closes when the test ends.
+func (s *server) dial() net.Conn {
+	s.t.Helper()
+	c, err := net.DialTimeout("tcp", s.addr, wait)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	c.SetDeadline(time.Now().Add(wait))
+	s.t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// echo sends msg on c and checks that exactly "GOT:" + msg comes back.
+func echo(c io.ReadWriter, msg string) error {
+	if _, err := io.WriteString(c, msg); err != nil {
+		return err
+	}
+	got := make([]byte, len("GOT:")+len(msg))
+	if _, err := io.ReadFull(c, got); err != nil {
+		return fmt.Errorf("reading reply to %q: %w", msg, err)
+	}
+	if string(got) != "GOT:"+msg {
+		return fmt.Errorf("sent %q, got %q", msg, got)
+	}
+	return nil
+}
+
+// stop sends sig to the server and returns its exit error once it is gone.
+func (s *server) stop(sig os.Signal) error {
+	s.t.Helper()
+	if err := s.cmd.Process.Signal(sig); err != nil {
+		s.t.Fatal(err)
+	}
+	select {
+	case err := <-s.exited:
+		s.exited <- err // for the cleanup
+		return err
+	case <-time.After(wait):
+		s.t.Fatalf("server still running %v after %v", wait, sig)
+		return nil
+	}
+}
+
+func TestHello(t *testing.T) {
+	s := startServer(t, nil)
+	c := s.dial()
+	if err := echo(c, "Hello\n"); err != nil {
+		t.Fatal(err)
+	}
+	s.expect(s.stdout, "Connection from 127.0.0.1:")
+	c.Close()
+	s.expect(s.stdout, "Connection closed 127.0.0.1:")
+	s.expect(s.stdout, "Task done")
+}
+
+// TestManyClientsAtOnce has 100 clients talk at the same time: their
+// messages interleave in the server, and each gets exactly its own replies.
+func TestManyClientsAtOnce(t *testing.T) {
+	s := startServer(t, nil, "-quiet")
+	errs := make(chan error, 100)
+	for i := range 100 {
+		c := s.dial()
+		go func() {
+			for j := range 20 {
+				if err := echo(c, fmt.Sprintf("client %d message %d\n", i, j)); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 100 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// TestIdleClientHoldsUpNoOne connects a client that never sends, then
+// checks that another client is served all the same.
+func TestIdleClientHoldsUpNoOne(t *testing.T) {
+	s := startServer(t, nil)
+	s.dial()
+	s.expect(s.stdout, "Connection from")
+	if err := echo(s.dial(), "still here\n"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestClosedClientsLeaveNoDescriptors opens and closes 200 connections and
+// checks that the server holds as many descriptors as before.
+func TestClosedClientsLeaveNoDescriptors(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("counts descriptors in /proc")
+	}
+	s := startServer(t, nil)
+	fds := func() string {
+		dir := filepath.Join("/proc", strconv.Itoa(s.cmd.Process.Pid), "fd")
+		ents, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, e := range ents {
+			l, _ := os.Readlink(filepath.Join(dir, e.Name()))
+			names = append(names, e.Name()+"->"+l)
+		}
+		return strings.Join(names, " ")
+	}
+	before := fds()
+	for i := range 200 {
+		c := s.dial()
+		if err := echo(c, strconv.Itoa(i)); err != nil {
+			t.Fatal(err)
+		}
+		c.Close()
+	}
+	// The handler closes the descriptor before it prints this line.
+	s.expectN(s.stdout, "Connection closed", 200)
+	if after := fds(); after != before {
+		t.Errorf("server descriptors after 200 closed connections:\n%s\nbefore:\n%s", after, before)
+	}
+}
+
+// letters returns n random lowercase letters: data that cannot contain
+// "GOT:", so the prefixes in a reply can be found again.
+func letters(n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte('a' + rand.Intn(26))
+	}
+	return b
+}
+
+// TestPartialWrites sends 1 MiB at once to a client with a small receive
+// buffer that reads 100 bytes at a time: the server's writes cannot all
+// complete at once, and every byte must still come back, in order.
+func TestPartialWrites(t *testing.T) {
+	s := startServer(t, nil, "-quiet")
+	d := net.Dialer{Timeout: wait, Control: func(_, _ string, rc syscall.RawConn) error {
+		var err error
+		rc.Control(func(fd uintptr) {
+			err = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF, 4096)
+		})
+		return err
+	}}
+	c, err := d.Dial("tcp", s.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(wait))
+	data := letters(1 << 20)
+	sent := make(chan error, 1)
+	go func() {
+		_, err := c.Write(data)
+		sent <- err
+	}()
+	var reply []byte
+	chunk := make([]byte, 100)
+	for want := len(data) + len("GOT:")*(len(data)/1000); ; {
+		n, err := c.Read(chunk)
+		reply = append(reply, chunk[:n]...)
+		if err != nil {
+			t.Fatalf("after %d bytes of reply: %v", len(reply), err)
+		}
+		// Every server read of up to 1000 bytes adds a prefix: once the
+		// letters are all back, the reply is complete.
+		if len(reply) >= want && len(bytes.ReplaceAll(reply, []byte("GOT:"), nil)) == len(data) {
+			break
+		}
+	}
+	if err := <-sent; err != nil {
+		t.Fatal(err)
+	}
+	parts := bytes.Split(reply, []byte("GOT:"))
+	if len(parts[0]) != 0 {
+		t.Fatalf("reply starts with %q, not GOT:", parts[0][:min(10, len(parts[0]))])
+	}
+	for i, p := range parts[1:] {
+		if len(p) == 0 || len(p) > 1000 {
+			t.Fatalf("part %d of the reply has %d bytes; the server reads 1 to 1000", i, len(p))
+		}
+	}
+	if !bytes.Equal(bytes.Join(parts, nil), data) {
+		t.Fatal("the echoed data differs from what was sent")
+	}
+}
+
+// resetAfter sends msg on a fresh connection and then resets it: with
+// SO_LINGER 0, close sends RST instead of FIN.
+func resetAfter(s *server, msg string) error {
+	c, err := net.DialTimeout("tcp", s.addr, wait)
+	if err != nil {
+		return err
+	}
+	if _, err := io.WriteString(c, msg); err != nil {
+		return err
+	}
+	c.(*net.TCPConn).SetLinger(0)
+	return c.Close()
+}
+
+// TestResetsStayWithTheirClient runs 50 clients that echo steadily beside
+// 50 that reset their connections mid-stream: every good client gets all
+// its replies, and each reset ends only its own task.
+func TestResetsStayWithTheirClient(t *testing.T) {
+	s := startServer(t, nil, "-quiet")
+	errs := make(chan error, 100)
+	for i := range 50 {
+		c := s.dial()
+		go func() {
+			for j := range 50 {
+				if err := echo(c, fmt.Sprintf("good %d says %d\n", i, j)); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+		go func() {
+			var err error
+			for j := 0; j < 10 && err == nil; j++ {
+				err = resetAfter(s, strings.Repeat("bad", 300))
+			}
+			errs <- err
+		}()
+	}
+	for range 100 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if err := echo(s.dial(), "after the storm\n"); err != nil {
+		t.Fatal(err)
+	}
+	// A reset is reported in one line that names the client.
+	line := s.expect(s.stderr, "127.0.0.1:")
+	if !regexp.MustCompile(`^127\.0\.0\.1:\d+: (read|write): (connection reset by peer|broken pipe)$`).MatchString(line) {
+		t.Errorf("the server said %q", line)
+	}
+}
+
+// TestSelectLimit holds more connections than select can watch: those
+// whose descriptor would be 1024 or more are closed with a line naming the
+// limit, and the first ones are still served.
+func TestSelectLimit(t *testing.T) {
+	s := startServer(t, nil, "-quiet")
+	const n = unix.FD_SETSIZE + 76
+	conns := make([]net.Conn, n)
+	for i := range conns {
+		conns[i] = s.dial()
+	}
+	// Each connection past the limit is refused with one line; the server
+	// accepts in order, so the last connection is one of them.
+	line := s.expect(s.stderr, "connection from")
+	if !strings.Contains(line, "past select's limit, FD_SETSIZE = 1024") {
+		t.Fatalf("the server said %q", line)
+	}
+	if _, err := conns[n-1].Read(make([]byte, 1)); err != io.EOF {
+		t.Fatalf("the last connection got %v, want EOF", err)
+	}
+	for i, c := range conns[:900] {
+		if err := echo(c, "x"); err != nil {
+			t.Fatalf("connection %d: %v", i, err)
+		}
+	}
+}
+
+// TestBurst connects 1000 clients at once; each gets its first reply.
+// The lesson's listen(5) would leave many retrying their SYN for seconds.
+func TestBurst(t *testing.T) {
+	s := startServer(t, nil, "-quiet")
+	errs := make(chan error, 1000)
+	start := make(chan struct{})
+	for i := range 1000 {
+		go func() {
+			<-start
+			c, err := net.DialTimeout("tcp", s.addr, wait)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(wait))
+			errs <- echo(c, fmt.Sprintf("burst %d\n", i))
+		}()
+	}
+	close(start)
+	for range 1000 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestShutdown stops the server with SIGINT and SIGTERM: it closes every
+// connection, prints a summary, and exits 0.
+func TestShutdown(t *testing.T) {
+	for _, sig := range []os.Signal{os.Interrupt, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) {
+			s := startServer(t, nil)
+			var conns []net.Conn
+			for i := range 3 {
+				c := s.dial()
+				if err := echo(c, fmt.Sprint("hi ", i)); err != nil {
+					t.Fatal(err)
+				}
+				conns = append(conns, c)
+			}
+			if err := s.stop(sig); err != nil {
+				t.Fatalf("exit: %v", err)
+			}
+			s.expect(s.stdout, "Shutting down")
+			s.expectN(s.stdout, "Connection closed", 3)
+			if line := s.expect(s.stdout, "Served"); line != "Served 3 connections, echoed 12 bytes" {
+				t.Errorf("summary = %q", line)
+			}
+			for i, c := range conns {
+				if _, err := c.Read(make([]byte, 1)); err != io.EOF {
+					t.Errorf("connection %d: read after shutdown: %v, want EOF", i, err)
+				}
+			}
+		})
+	}
+}
+
+// TestSignalsInterruptSelect sends the server signals that the Go runtime
+// takes and ignores (SIGURG): each wakes select with EINTR, which must be
+// retried, not fatal.
+func TestSignalsInterruptSelect(t *testing.T) {
+	s := startServer(t, nil)
+	c := s.dial()
+	for i := range 200 {
+		if err := s.cmd.Process.Signal(syscall.SIGURG); err != nil {
+			t.Fatal(err)
+		}
+		if err := echo(c, strconv.Itoa(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestOutOfDescriptors runs the server with room for only a few
+// connections. Past that it says so once, keeps serving the connections it
+// has, uses no CPU while it waits, and accepts the waiting clients as
+// others close.
+func TestOutOfDescriptors(t *testing.T) {
+	s := startServer(t, []string{"STEP_NOFILE=24"})
+	var served, waiting []net.Conn
+	timeout := time.After(wait)
+	for len(waiting) == 0 { // connect until the server says it is out of descriptors
+		c := s.dial()
+		select {
+		case line := <-s.stdout:
+			if !strings.HasPrefix(line, "Connection from") {
+				t.Fatalf("the server said %q", line)
+			}
+			served = append(served, c)
+		case line := <-s.stderr:
+			if !strings.HasPrefix(line, "accept: too many open files; waiting for a connection to close") {
+				t.Fatalf("the server said %q", line)
+			}
+			waiting = append(waiting, c)
+		case <-timeout:
+			t.Fatalf("the server neither accepted nor refused within %v", wait)
+		}
+	}
+	for range 5 {
+		waiting = append(waiting, s.dial())
+	}
+	if err := echo(served[0], "still served"); err != nil {
+		t.Fatal(err)
+	}
+	if runtime.GOOS == "linux" {
+		if used := cpuTime(t, s.cmd.Process.Pid, 300*time.Millisecond); used > 150*time.Millisecond {
+			t.Errorf("the server used %v of CPU in 300ms while waiting for descriptors", used)
+		}
+	}
+	for _, c := range served {
+		c.Close()
+	}
+	for i, c := range waiting {
+		if err := echo(c, "finally"); err != nil {
+			t.Fatalf("waiting client %d: %v", i, err)
+		}
+	}
+	select {
+	case line := <-s.stderr:
+		t.Errorf("the server said more: %q", line)
+	default:
+	}
+}
+
+// cpuTime returns the CPU time process pid uses during d, from /proc.
+func cpuTime(t *testing.T, pid int, d time.Duration) time.Duration {
+	ticks := func() int {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))
+		utime, _ := strconv.Atoi(f[11])
+		stime, _ := strconv.Atoi(f[12])
+		return utime + stime
+	}
+	before := ticks()
+	time.Sleep(d)                                                // a measuring window, not a wait for an event
+	return time.Duration(ticks()-before) * 10 * time.Millisecond // USER_HZ is 100
+}
+
+// TestBinarySafe sends every byte value, NUL and invalid UTF-8 included.
+func TestBinarySafe(t *testing.T) {
+	s := startServer(t, nil)
+	var all []byte
+	for b := range 256 {
+		all = append(all, byte(b))
+	}
+	c := s.dial()
+	for _, msg := range []string{string(all), "\x00", "\xff\xfe\xc3\x28", "GOT:GOT:"} {
+		if err := echo(c, msg); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestIPv6(t *testing.T) {
+	if l, err := net.Listen("tcp", "[::1]:0"); err != nil {
+		t.Skip("no IPv6 loopback here")
+	} else {
+		l.Close()
+	}
+	s := startServer(t, nil, "-addr", "[::1]:0")
+	if !strings.HasPrefix(s.addr, "[::1]:") {
+		t.Fatalf("listening on %s", s.addr)
+	}
+	if err := echo(s.dial(), "Hello over IPv6\n"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// run runs main with args, expecting it to fail, and returns its stderr.
+func runFailing(t *testing.T, args ...string) (string, int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "STEP_RUN_MAIN=1")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) {
+		t.Fatalf("%q: %v, want a non-zero exit", args, err)
+	}
+	return stderr.String(), exit.ExitCode()
+}
+
+func TestBadCommandLines(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	port := busy.Addr().(*net.TCPAddr).Port
+	cases := []struct {
+		args []string
+		want string // a regexp the one line must match
+	}{
+		{[]string{"-addr", "nonsense"}, `^invalid -addr "nonsense": not host:port; use host:port, e.g. 127.0.0.1:25000`},
+		{[]string{"-addr", "127.0.0.1:99999"}, `^invalid -addr "127.0.0.1:99999": the port must be a number from 0 to 65535`},
+		{[]string{"-addr", "example.com:80"}, `^invalid -addr "example.com:80": the host must be an IP address`},
+		{[]string{"-addr", busy.Addr().String()}, fmt.Sprintf(`^listen 127.0.0.1:%d: address already in use; is another server running\? Try -addr 127.0.0.1:%d$`, port, port+1)},
+		{[]string{"25000"}, `^unexpected argument "25000"; give the address as -addr host:port$`},
+	}
+	if os.Geteuid() != 0 {
+		cases = append(cases, struct {
+			args []string
+			want string
+		}{[]string{"-addr", "127.0.0.1:1"}, `^listen 127.0.0.1:1: permission denied; ports below 1024 need privileges`})
+	}
+	for _, c := range cases {
+		stderr, code := runFailing(t, c.args...)
+		if lines := strings.Split(strings.TrimSpace(stderr), "\n"); len(lines) != 1 || !regexp.MustCompile(c.want).MatchString(lines[0]) {
+			t.Errorf("%q: stderr = %q, want one line matching %s", c.args, stderr, c.want)
+		}
+		if code == 0 {
+			t.Errorf("%q: exit code 0", c.args)
+		}
+	}
+}
+
+func TestUsage(t *testing.T) {
+	cmd := exec.Command(os.Args[0], "-h")
+	cmd.Env = append(os.Environ(), "STEP_RUN_MAIN=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("-h: %v", err)
+	}
+	if !strings.HasPrefix(string(out), "usage: step4-server [-addr host:port]") || !strings.Contains(string(out), "-quiet") {
+		t.Errorf("-h printed %q", out)
+	}
+}
+
+// TestBrokenTasksDoNotStopTheServer runs the scheduler in this process with
+// an echoHandler on one end of a socketpair, beside a task that panics and
+// one that yields a reason the scheduler does not know. Both are reported
+// and stopped; the handler serves its client to the end.
+func TestBrokenTasksDoNotStopTheServer(t *testing.T) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unix.SetNonblock(fds[0], true)
+	client := os.NewFile(uintptr(fds[1]), "client")
+	defer client.Close()
+	var logged bytes.Buffer
+	log.SetOutput(&logged)
+	defer log.SetOutput(os.Stderr)
+	quiet = true
+	defer func() { quiet = false }()
+
+	newTask("panicky", func(yield func(reason, int) bool) { panic("boom") })
+	newTask("confused", func(yield func(reason, int) bool) { yield(reason(42), 0) })
+	newTask("echoHandler(pair)", echoHandler(fds[0], "pair"))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		run()
+	}()
+	client.SetDeadline(time.Now().Add(wait))
+	if err := echo(client, "Hello"); err != nil {
+		t.Fatal(err)
+	}
+	client.Close()
+	select {
+	case <-done:
+	case <-time.After(wait):
+		t.Fatal("run() did not return after the client closed")
+	}
+	for _, want := range []string{"task panicky stopped: panic: boom", "task confused stopped: unknown yield reason reason(42)"} {
+		if !strings.Contains(logged.String(), want) {
+			t.Errorf("log = %q, want %q", logged.String(), want)
+		}
+	}
+}
