@@ -30,8 +30,10 @@ import (
 // the child's descriptor limit first (Go raises it to the maximum at start).
 func TestMain(m *testing.M) {
 	if os.Getenv("STEP_RUN_MAIN") == "1" {
-		if n, err := strconv.ParseUint(os.Getenv("STEP_NOFILE"), 10, 64); err == nil {
-			lim := unix.Rlimit{Cur: n, Max: n}
+		if n, err := strconv.Atoi(os.Getenv("STEP_NOFILE")); err == nil {
+			var lim unix.Rlimit
+			setTo(&lim.Cur, n)
+			setTo(&lim.Max, n)
 			if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
 				log.Fatal(err)
 			}
@@ -41,6 +43,10 @@ func TestMain(m *testing.M) {
 	}
 	os.Exit(m.Run())
 }
+
+// setTo sets an rlimit field, which is uint64 on some systems and int64 on
+// others.
+func setTo[T int64 | uint64](field *T, n int) { *field = T(n) }
 
 // wait bounds every wait in these tests: long enough for a loaded 2-core
 // machine, short enough that a hang fails the test instead of CI.
