@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log"
@@ -48,6 +49,8 @@ func TestMain(m *testing.M) {
 // others.
 func setTo[T int64 | uint64](field *T, n int) { *field = T(n) }
 
+var update = flag.Bool("update", false, "rewrite testdata/*.golden from the program's output")
+
 // wait bounds every wait in these tests: long enough for a loaded 2-core
 // machine, short enough that a hang fails the test instead of CI.
 const wait = 30 * time.Second
@@ -60,6 +63,7 @@ type server struct {
 	stdout chan string // its output, a line at a time
 	stderr chan string
 	exited chan error // gets cmd.Wait's result
+	seen   []string   // the lines expect has read, in order
 }
 
 // startServer runs main with args (and env, e.g. STEP_NOFILE=64) and waits
@@ -118,6 +122,7 @@ func (s *server) expect(lines chan string, prefix string) string {
 			if !ok {
 				s.t.Fatalf("server output ended before a line starting %q", prefix)
 			}
+			s.seen = append(s.seen, line)
 			if strings.HasPrefix(line, prefix) {
 				return line
 			}
@@ -681,4 +686,59 @@ func TestBrokenTasksDoNotStopTheServer(t *testing.T) {
 			t.Errorf("log = %q, want %q", logged.String(), want)
 		}
 	}
+}
+
+// checkGolden compares got with testdata/name, or rewrites the file when
+// the test runs with -update.
+func checkGolden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run `go test -update` to create it)", err)
+	}
+	if got != string(want) {
+		t.Fatalf("output differs from %s (run `go test -update` if the change is intended):\n%s", path, got)
+	}
+}
+
+// TestSession records a session with two clients, from start to Ctrl-C,
+// as the walkthrough shows it. Port numbers change from run to run: the
+// server's becomes 25000 and the clients' 52001, 52002, ...
+func TestSession(t *testing.T) {
+	s := startServer(t, nil)
+	a := s.dial()
+	if err := echo(a, "Hello\n"); err != nil {
+		t.Fatal(err)
+	}
+	s.expect(s.stdout, "Connection from")
+	b := s.dial()
+	if err := echo(b, "Goodbye\n"); err != nil {
+		t.Fatal(err)
+	}
+	s.expect(s.stdout, "Connection from")
+	a.Close()
+	s.expect(s.stdout, "Task done")
+	if err := s.stop(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	for line := range s.stdout {
+		s.seen = append(s.seen, line)
+	}
+	ports := map[string]string{strings.Split(s.addr, ":")[1]: "25000"}
+	port := regexp.MustCompile(`(127\.0\.0\.1[: ])(\d+)`)
+	out := port.ReplaceAllStringFunc(strings.Join(s.seen, "\n")+"\n", func(m string) string {
+		sub := port.FindStringSubmatch(m)
+		if _, ok := ports[sub[2]]; !ok {
+			ports[sub[2]] = strconv.Itoa(52000 + len(ports))
+		}
+		return sub[1] + ports[sub[2]]
+	})
+	checkGolden(t, "session.golden", out)
 }

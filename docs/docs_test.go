@@ -1,0 +1,223 @@
+// Package docs holds the walkthroughs. Its tests keep them true: every code
+// excerpt equals the declaration it quotes from the source, every output
+// equals the golden file it quotes, and every relative link leads to a file.
+// `make docs` (go test ./docs -update) rewrites the excerpts from the source.
+package docs
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the excerpts in the Markdown files from the source")
+
+// An excerpt is a marker comment followed by a fenced block:
+//
+//	<!-- code: step2-scheduler/main.go run -->      Go declarations, by name
+//	<!-- output: step2-scheduler/testdata/output.golden 1-10 -->  lines of a file
+//
+// Paths are relative to the repository's root. A method is named
+// Type.method. Lines are "from-to", and optional.
+var excerpt = regexp.MustCompile("(?m)^<!-- (code|output): (\\S+)((?: [^ ]+?)*) -->\n```([a-z]*)\n((?s:.*?))```\n")
+
+// TestExcerpts checks (or, with -update, rewrites) every excerpt in the
+// Markdown files under docs/ and in the README.
+func TestExcerpts(t *testing.T) {
+	for _, md := range markdownFiles(t) {
+		text, err := os.ReadFile(md)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var failed bool
+		fixed := excerpt.ReplaceAllFunc(text, func(block []byte) []byte {
+			m := excerpt.FindSubmatch(block)
+			kind, path, args, lang, body := string(m[1]), string(m[2]), strings.Fields(string(m[3])), m[4], string(m[5])
+			want, err := cut(kind, path, args)
+			if err != nil {
+				t.Errorf("%s: %v", md, err)
+				failed = true
+				return block
+			}
+			if body != want {
+				if !*update {
+					t.Errorf("%s: the excerpt of %s %s differs from the source; run `make docs`\n%s", md, path, strings.Join(args, " "), firstDiff(body, want))
+				}
+				failed = true
+			}
+			return fmt.Appendf(nil, "<!-- %s: %s%s -->\n```%s\n%s```\n", kind, path, m[3], lang, want)
+		})
+		if *update && failed && !bytes.Equal(fixed, text) {
+			if err := os.WriteFile(md, fixed, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("rewrote %s", md)
+		}
+	}
+}
+
+// TestLinks checks that every relative link in the Markdown files leads to
+// a file or folder that exists.
+func TestLinks(t *testing.T) {
+	link := regexp.MustCompile(`\]\(([^)\s]+)\)`)
+	for _, md := range markdownFiles(t) {
+		text, err := os.ReadFile(md)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range link.FindAllSubmatch(text, -1) {
+			target := string(m[1])
+			if strings.Contains(target, "://") || strings.HasPrefix(target, "#") || strings.HasPrefix(target, "mailto:") {
+				continue
+			}
+			target, _, _ = strings.Cut(target, "#")
+			if _, err := os.Stat(filepath.Join(filepath.Dir(md), target)); err != nil {
+				t.Errorf("%s: broken link %s", md, m[1])
+			}
+		}
+	}
+}
+
+// markdownFiles lists the README and the Markdown files in docs/.
+func markdownFiles(t *testing.T) []string {
+	files, err := filepath.Glob("*.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(files, filepath.Join("..", "README.md"))
+}
+
+// cut returns what an excerpt must hold: the named declarations of a Go
+// file, or lines of any file.
+func cut(kind, path string, args []string) (string, error) {
+	src, err := os.ReadFile(filepath.Join("..", path))
+	if err != nil {
+		return "", err
+	}
+	if kind == "output" {
+		return lines(string(src), args)
+	}
+	if len(args) == 0 {
+		return "", fmt.Errorf("code: %s names no declaration", path)
+	}
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, path, src, parser.ParseComments)
+	if err != nil {
+		return "", err
+	}
+	var parts []string
+	for _, name := range args {
+		decl := find(f, name)
+		if decl == nil {
+			return "", fmt.Errorf("%s has no declaration %s", path, name)
+		}
+		start := decl.Pos()
+		if doc := docOf(decl); doc != nil {
+			start = doc.Pos()
+		}
+		parts = append(parts, string(src[fset.Position(start).Offset:fset.Position(decl.End()).Offset]))
+	}
+	return strings.Join(parts, "\n\n") + "\n", nil
+}
+
+// lines returns the lines from-to (1-based, inclusive) of text, or all of it.
+func lines(text string, args []string) (string, error) {
+	if len(args) == 0 {
+		return text, nil
+	}
+	from, to, ok := strings.Cut(args[0], "-")
+	a, err1 := strconv.Atoi(from)
+	b, err2 := strconv.Atoi(to)
+	all := strings.SplitAfter(text, "\n")
+	if !ok || err1 != nil || err2 != nil || a < 1 || b < a || b > len(all) {
+		return "", fmt.Errorf("bad line range %q", args[0])
+	}
+	return strings.Join(all[a-1:b], ""), nil
+}
+
+// find returns the top-level declaration called name ("Type.method" for a
+// method), or nil.
+func find(f *ast.File, name string) ast.Decl {
+	recv, method, isMethod := strings.Cut(name, ".")
+	for _, d := range f.Decls {
+		switch d := d.(type) {
+		case *ast.FuncDecl:
+			if !isMethod && d.Recv == nil && d.Name.Name == name {
+				return d
+			}
+			if isMethod && d.Recv != nil && d.Name.Name == method && receiverName(d.Recv.List[0].Type) == recv {
+				return d
+			}
+		case *ast.GenDecl:
+			for _, s := range d.Specs {
+				switch s := s.(type) {
+				case *ast.TypeSpec:
+					if s.Name.Name == name {
+						return d
+					}
+				case *ast.ValueSpec:
+					for _, n := range s.Names {
+						if n.Name == name {
+							return d
+						}
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// receiverName returns T for a receiver of type T, *T, T[X] or *T[X].
+func receiverName(e ast.Expr) string {
+	for {
+		switch x := e.(type) {
+		case *ast.StarExpr:
+			e = x.X
+		case *ast.IndexExpr:
+			e = x.X
+		case *ast.Ident:
+			return x.Name
+		default:
+			return ""
+		}
+	}
+}
+
+// docOf returns a declaration's doc comment, or nil.
+func docOf(d ast.Decl) *ast.CommentGroup {
+	switch d := d.(type) {
+	case *ast.FuncDecl:
+		return d.Doc
+	case *ast.GenDecl:
+		return d.Doc
+	}
+	return nil
+}
+
+// firstDiff shows the first line where the excerpt and the source differ.
+func firstDiff(got, want string) string {
+	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
+	for i := range max(len(g), len(w)) {
+		var gl, wl string
+		if i < len(g) {
+			gl = g[i]
+		}
+		if i < len(w) {
+			wl = w[i]
+		}
+		if gl != wl {
+			return fmt.Sprintf("line %d of the excerpt:\n  docs:   %q\n  source: %q", i+1, gl, wl)
+		}
+	}
+	return ""
+}
