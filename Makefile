@@ -10,7 +10,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 CROSS := darwin freebsd openbsd
 
 .DEFAULT_GOAL := help
-.PHONY: help step1 step2 step3 step4 run test fmt-check vet staticcheck race cross bench clean
+.PHONY: help step1 step2 step3 step4 run test fmt-check vet staticcheck race cross docs bench clean
 
 help: ## list the targets
 	@echo "usage: make TARGET"
@@ -47,6 +47,9 @@ race: ## all tests, with the race detector
 
 cross: ## vet (so, build) everything, tests included, for macOS, FreeBSD, OpenBSD
 	@for os in $(CROSS); do echo "GOOS=$$os $(GO) vet ./..."; GOOS=$$os $(GO) vet ./... || exit 1; done
+
+docs: ## rewrite the code excerpts and outputs in the docs from the source
+	$(GO) test ./docs -count=1 -update
 
 bench: ## run the benchmarks
 	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -28,7 +28,7 @@ var update = flag.Bool("update", false, "rewrite the excerpts in the Markdown fi
 //
 // Paths are relative to the repository's root. A method is named
 // Type.method. Lines are "from-to", and optional.
-var excerpt = regexp.MustCompile("(?m)^<!-- (code|output): (\\S+)((?: [^ ]+?)*) -->\n```([a-z]*)\n((?s:.*?))```\n")
+var excerpt = regexp.MustCompile("(?m)^<!-- (code|output): (\\S+)((?: [^\\s>]+)*) -->\n```([a-z]*)\n((?s:.*?))```\n")
 
 // TestExcerpts checks (or, with -update, rewrites) every excerpt in the
 // Markdown files under docs/ and in the README.
