@@ -8,6 +8,9 @@ ARGS ?=
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # Other systems the programs must build for: select and x/sys/unix are Unix.
 CROSS := darwin freebsd openbsd
+# make bench measures the lesson's own server.py too, where it and python3 are.
+LESSON_SERVER ?= ../shared/seed/server.py
+LESSON_PEER := $(if $(and $(wildcard $(LESSON_SERVER)),$(shell command -v python3)),-lesson $(LESSON_SERVER))
 
 .DEFAULT_GOAL := help
 .PHONY: help step1 step2 step3 step4 run test fmt-check vet staticcheck race cross docs bench clean
@@ -51,8 +54,9 @@ cross: ## vet (so, build) everything, tests included, for macOS, FreeBSD, OpenBS
 docs: ## rewrite the code excerpts and outputs in the docs from the source
 	$(GO) test ./docs -count=1 -update
 
-bench: ## run the benchmarks
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+bench: ## task switches (step 2), then the echo servers under load, pinned; about 4 minutes
+	$(GO) test ./step2-scheduler -run '^$$' -bench . -benchmem
+	$(GO) run ./step4-server/loadtest -svg docs $(LESSON_PEER)
 
 clean: ## remove built and cached test results
 	$(GO) clean -testcache
