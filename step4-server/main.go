@@ -24,10 +24,12 @@ import (
 	"fmt"
 	"iter"
 	"log"
+	"math/bits"
 	"net"
 	"net/netip"
 	"os"
 	"os/signal"
+	"runtime"
 	"strconv"
 
 	"golang.org/x/sys/unix"
@@ -101,14 +103,40 @@ type task struct {
 	stop func()                     // ends the body early, running its defers
 }
 
+// A waitMap is the lesson's recv_wait or send_wait: descriptor -> task. It
+// also keeps its descriptors in the bit set that select takes, up to date
+// as tasks park and wake, instead of building the set again before every
+// select: with a thousand clients, that rebuilding costs more than the
+// messages.
+type waitMap struct {
+	tasks map[int]*task
+	fds   unix.FdSet
+}
+
 var (
-	tasks    deque[*task]      // tasks ready to run
-	recvWait = map[int]*task{} // descriptor -> task waiting to read it
-	sendWait = map[int]*task{} // descriptor -> task waiting to write it
-	exitWait []*task           // tasks waiting for some other task to end
-	trace    bool              // print a line for each scheduler event
-	quiet    bool              // print nothing for each connection or task
+	tasks    deque[*task]                      // tasks ready to run
+	recvWait = waitMap{tasks: map[int]*task{}} // tasks waiting to read a descriptor
+	sendWait = waitMap{tasks: map[int]*task{}} // tasks waiting to write a descriptor
+	nfd      int                               // one more than the highest descriptor ever parked: select looks below it
+	exitWait []*task                           // tasks waiting for some other task to end
+	trace    bool                              // print a line for each scheduler event
+	quiet    bool                              // print nothing for each connection or task
 )
+
+// add parks t on fd.
+func (w *waitMap) add(fd int, t *task) {
+	w.tasks[fd] = t
+	w.fds.Set(fd)
+	nfd = max(nfd, fd+1)
+}
+
+// remove takes the task parked on fd out of the map, and returns it.
+func (w *waitMap) remove(fd int) *task {
+	t := w.tasks[fd]
+	delete(w.tasks, fd)
+	w.fds.Clear(fd)
+	return t
+}
 
 // newTask wraps a generator as a task and puts it on the ready queue.
 func newTask(name string, gen iter.Seq2[reason, int]) {
@@ -123,7 +151,7 @@ func newTask(name string, gen iter.Seq2[reason, int]) {
 // fails takes the whole program down. Here a task that panics or yields
 // something wrong is reported and stopped, and the others go on.
 func run() {
-	for tasks.len() > 0 || len(recvWait) > 0 || len(sendWait) > 0 {
+	for tasks.len() > 0 || len(recvWait.tasks) > 0 || len(sendWait.tasks) > 0 {
 		if tasks.len() == 0 {
 			ioWait()
 			continue
@@ -142,9 +170,9 @@ func run() {
 			}
 			ended()
 		case why == Recv:
-			park(recvWait, t, why, fd)
+			park(&recvWait, t, why, fd)
 		case why == Send:
-			park(sendWait, t, why, fd)
+			park(&sendWait, t, why, fd)
 		case why == Exit:
 			exitWait = append(exitWait, t)
 		default:
@@ -185,13 +213,10 @@ func ended() {
 // stopAll stops every task but the one running, wherever it waits. Stopping
 // a task runs its deferred calls, so each handler closes its connection.
 func stopAll() {
-	for fd, t := range recvWait {
-		delete(recvWait, fd)
-		t.stop()
-	}
-	for fd, t := range sendWait {
-		delete(sendWait, fd)
-		t.stop()
+	for _, wait := range []*waitMap{&recvWait, &sendWait} {
+		for fd := range wait.tasks {
+			wait.remove(fd).stop()
+		}
 	}
 	for tasks.len() > 0 {
 		tasks.popFront().stop()
@@ -205,40 +230,31 @@ func stopAll() {
 // park files t under fd in wait (recvWait or sendWait). select can watch
 // only descriptors below FD_SETSIZE (FdSet.Set panics past it), and a
 // map holds one task per descriptor, so anything else is the task's fault.
-func park(wait map[int]*task, t *task, why reason, fd int) {
+func park(wait *waitMap, t *task, why reason, fd int) {
 	switch {
 	case fd < 0 || fd >= unix.FD_SETSIZE:
 		fail(t, fmt.Errorf("descriptor %d is outside what select can watch (0 to %d)", fd, unix.FD_SETSIZE-1))
-	case wait[fd] != nil:
-		fail(t, fmt.Errorf("task %s already waits on %v of descriptor %d", wait[fd].name, why, fd))
+	case wait.tasks[fd] != nil:
+		fail(t, fmt.Errorf("task %s already waits on %v of descriptor %d", wait.tasks[fd].name, why, fd))
 	default:
 		if trace {
 			fmt.Printf("[trace] %s waits on %v of fd %d\n", t.name, why, fd)
 		}
-		wait[fd] = t
+		wait.add(fd, t)
 	}
 }
 
 // ioWait sleeps in select() until at least one parked descriptor is ready,
 // then moves the tasks waiting on ready descriptors to the ready queue.
 func ioWait() {
-	var r, w unix.FdSet
-	nfd := 0 // select wants the highest descriptor plus one
-	for fd := range recvWait {
-		r.Set(fd)
-		nfd = max(nfd, fd+1)
-	}
-	for fd := range sendWait {
-		w.Set(fd)
-		nfd = max(nfd, fd+1)
-	}
+	r, w := recvWait.fds, sendWait.fds           // select overwrites the sets it is given: give it copies
 	n, err := unix.Select(nfd, &r, &w, nil, nil) // nil timeout: wait as long as it takes
 	switch {
 	case err == unix.EINTR:
 		return // a signal arrived: nothing is ready, so run() comes back here
 	case err == unix.EBADF:
-		dropClosed(recvWait)
-		dropClosed(sendWait)
+		dropClosed(&recvWait)
+		dropClosed(&sendWait)
 		return
 	case err != nil:
 		log.Fatalf("select: %v", err)
@@ -246,17 +262,20 @@ func ioWait() {
 	if trace {
 		fmt.Printf("[trace] select: %d ready\n", n)
 	}
-	wake(recvWait, &r, nfd)
-	wake(sendWait, &w, nfd)
+	recvWait.wake(&r)
+	sendWait.wake(&w)
 }
 
-// wake moves the tasks whose descriptors select marked ready back to the
-// queue, lowest descriptor first, so that every run goes the same way.
-func wake(wait map[int]*task, ready *unix.FdSet, nfd int) {
-	for fd := range nfd {
-		if ready.IsSet(fd) {
-			tasks.pushBack(wait[fd])
-			delete(wait, fd)
+// wake moves the tasks whose descriptors select left set in ready back to
+// the queue, lowest descriptor first. It takes the set a word at a time and
+// jumps from one set bit to the next, so it costs what the ready
+// descriptors cost, however many are parked.
+func (w *waitMap) wake(ready *unix.FdSet) {
+	const mask = ^uint64(0) >> (64 - unix.NFDBITS) // a word's bits: 64, or 32 on some systems
+	for i, word := range ready.Bits {
+		for rest := uint64(word) & mask; rest != 0; rest &= rest - 1 { // clear the lowest set bit
+			fd := i*unix.NFDBITS + bits.TrailingZeros64(rest)
+			tasks.pushBack(w.remove(fd))
 		}
 	}
 }
@@ -264,11 +283,10 @@ func wake(wait map[int]*task, ready *unix.FdSet, nfd int) {
 // dropClosed stops the tasks that wait on a descriptor that is no longer
 // open. One such descriptor makes every select fail with EBADF, so
 // without this one faulty task would stop the scheduler for all.
-func dropClosed(wait map[int]*task) {
-	for fd, t := range wait {
+func dropClosed(wait *waitMap) {
+	for fd := range wait.tasks {
 		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err == unix.EBADF {
-			delete(wait, fd)
-			fail(t, fmt.Errorf("waits on descriptor %d, which is not open", fd))
+			fail(wait.remove(fd), fmt.Errorf("waits on descriptor %d, which is not open", fd))
 		}
 	}
 }
@@ -523,6 +541,13 @@ func main() {
 		log.Printf("unexpected argument %q; give the address as -addr host:port", flag.Arg(0))
 		os.Exit(2)
 	}
+	// The one thread spends its idle time blocked in select. When Go sees a
+	// thread blocked in a system call and no idle processor (P) to spare,
+	// it hands that thread's P to another thread, which wakes, finds
+	// nothing to do and sleeps, and select's return must win a P back:
+	// microseconds lost on every wait, on a machine (or a container) with
+	// one CPU. A spare P lets Go leave the blocked thread alone.
+	runtime.GOMAXPROCS(max(2, runtime.GOMAXPROCS(0)))
 	sigfd, err := signalPipe()
 	if err != nil {
 		log.Fatal(err)
