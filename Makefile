@@ -13,7 +13,7 @@ LESSON_SERVER ?= ../shared/seed/server.py
 LESSON_PEER := $(if $(and $(wildcard $(LESSON_SERVER)),$(shell command -v python3)),-lesson $(LESSON_SERVER))
 
 .DEFAULT_GOAL := help
-.PHONY: help step1 step2 step3 step4 run test fmt-check vet staticcheck race cross docs bench clean
+.PHONY: help step1 step2 step3 step4 run test fmt-check vet staticcheck race cross solutions check docs bench clean
 
 help: ## list the targets
 	@echo "usage: make TARGET"
@@ -33,7 +33,7 @@ step4: ## run step 4: the echo server on 127.0.0.1:25000 (ARGS="-addr :25000")
 
 run: step4 ## the same as make step4
 
-test: fmt-check vet staticcheck race cross ## everything CI checks
+test: fmt-check vet staticcheck race cross solutions ## everything CI checks
 	@echo "make test: all checks passed"
 
 fmt-check: ## fail if gofmt would change a file
@@ -48,8 +48,15 @@ staticcheck: ## staticcheck (fetched through the Go module proxy on first use)
 race: ## all tests, with the race detector
 	$(GO) test -race -count=1 ./...
 
-cross: ## vet (so, build) everything, tests included, for macOS, FreeBSD, OpenBSD
+cross: ## vet (so, build) everything, tests and exercise checks included, for macOS, FreeBSD, OpenBSD
 	@for os in $(CROSS); do echo "GOOS=$$os $(GO) vet ./..."; GOOS=$$os $(GO) vet ./... || exit 1; done
+	$(GO) vet -tags exercises ./...
+
+check: ## check an exercise of docs/exercises.md: make check EX=step3-sleep; with no EX, all of them
+	@sh docs/exercises/check.sh $(EX)
+
+solutions: ## prove each exercise: its check fails on the steps, and passes with its solution
+	@sh docs/exercises/solutions.sh
 
 docs: ## rewrite the code excerpts and outputs in the docs from the source
 	$(GO) test ./docs -count=1 -update

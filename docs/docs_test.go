@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -83,6 +84,39 @@ func TestLinks(t *testing.T) {
 			if _, err := os.Stat(filepath.Join(filepath.Dir(md), target)); err != nil {
 				t.Errorf("%s: broken link %s", md, m[1])
 			}
+		}
+	}
+}
+
+// TestExercisesAgree checks that every exercise in exercises/list.sh has
+// a section in exercises.md and a solution, and that every solution has an
+// exercise.
+func TestExercisesAgree(t *testing.T) {
+	list, err := os.ReadFile("exercises/list.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^EXERCISES="([^"]*)"`).FindSubmatch(list)
+	if m == nil {
+		t.Fatal("exercises/list.sh sets no EXERCISES")
+	}
+	names := strings.Fields(string(m[1]))
+	doc, err := os.ReadFile("exercises.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ex := range names {
+		if !strings.Contains(string(doc), "\n## "+ex+": ") || !strings.Contains(string(doc), "make check EX="+ex+"`") {
+			t.Errorf("exercises.md has no section for %s, or no check command", ex)
+		}
+		if _, err := os.Stat(filepath.Join("solutions", ex+".patch")); err != nil {
+			t.Errorf("%s has no solution: %v", ex, err)
+		}
+	}
+	patches, _ := filepath.Glob("solutions/*.patch")
+	for _, p := range patches {
+		if ex := strings.TrimSuffix(filepath.Base(p), ".patch"); !slices.Contains(names, ex) {
+			t.Errorf("%s solves no exercise in exercises/list.sh", p)
 		}
 	}
 }

@@ -1,0 +1,115 @@
+//go:build exercises
+
+// Checks for the exercises in docs/exercises.md: `make check EX=step4-conn`.
+// They are kept out of `go test ./...` behind a build tag, because the
+// step as it stands does not solve them. They reuse the step's own tests.
+package main
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"os"
+	"strings"
+	"testing"
+)
+
+func TestExercise(t *testing.T) {
+	t.Run("conn", func(t *testing.T) {
+		f := parseMain(t)
+		for _, m := range []string{"Recv", "SendAll"} {
+			if !hasMethod(f, "conn", m) {
+				missing(t, "main.go has no method (*conn).%s", m)
+			}
+		}
+		for _, call := range []string{".Recv(yield", ".SendAll(yield"} {
+			if !strings.Contains(source(t, "echoHandler"), call) {
+				missing(t, "echoHandler does not call %s, ...)", call)
+			}
+		}
+		still(t, "TestHello", TestHello)
+		still(t, "TestPartialWrites", TestPartialWrites)
+		still(t, "TestResetsStayWithTheirClient", TestResetsStayWithTheirClient)
+		still(t, "TestShutdown", TestShutdown)
+	})
+	t.Run("poll", func(t *testing.T) {
+		wait := source(t, "ioWait")
+		if strings.Contains(wait, "unix.Select(") || !strings.Contains(wait, "unix.Poll(") {
+			missing(t, "ioWait still calls unix.Select instead of unix.Poll")
+		}
+		still(t, "TestHello", TestHello)
+		still(t, "TestManyClientsAtOnce", TestManyClientsAtOnce)
+		still(t, "TestShutdown", TestShutdown)
+		t.Run("1100 connections", func(t *testing.T) {
+			s := startServer(t, nil, "-quiet")
+			conns := make([]interface{ Close() error }, 0, 1100)
+			for i := range 1100 {
+				c := s.dial()
+				if err := echo(c, "x"); err != nil {
+					missing(t, "connection %d of 1100 got no reply (%v): is the limit of select still there?", i+1, err)
+				}
+				conns = append(conns, c)
+			}
+		})
+	})
+}
+
+// still runs one of the step's tests, which the solution must still pass.
+func still(t *testing.T, name string, test func(*testing.T)) {
+	t.Helper()
+	if !t.Run(name, test) {
+		missing(t, "the server no longer passes %s (go test -run %s ./step4-server says why)", name, name)
+	}
+}
+
+// missing stops a check with one line that says what is still missing.
+func missing(t *testing.T, format string, args ...any) {
+	t.Helper()
+	t.Fatalf("MISSING: "+format, args...)
+}
+
+// parseMain parses main.go.
+func parseMain(t *testing.T) *ast.File {
+	f, err := parser.ParseFile(token.NewFileSet(), "main.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// hasMethod reports whether f declares a method typ.name.
+func hasMethod(f *ast.File, typ, name string) bool {
+	for _, d := range f.Decls {
+		fn, ok := d.(*ast.FuncDecl)
+		if !ok || fn.Recv == nil || fn.Name.Name != name {
+			continue
+		}
+		r := fn.Recv.List[0].Type
+		if star, ok := r.(*ast.StarExpr); ok {
+			r = star.X
+		}
+		if id, ok := r.(*ast.Ident); ok && id.Name == typ {
+			return true
+		}
+	}
+	return false
+}
+
+// source returns the text of function name in main.go, or "".
+func source(t *testing.T, name string) string {
+	src, err := os.ReadFile("main.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "main.go", src, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range f.Decls {
+		if fn, ok := d.(*ast.FuncDecl); ok && fn.Recv == nil && fn.Name.Name == name {
+			return string(src[fset.Position(fn.Pos()).Offset:fset.Position(fn.End()).Offset])
+		}
+	}
+	return ""
+}
