@@ -6,17 +6,13 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"go/ast"
 	"go/parser"
 	"go/token"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 func TestExercise(t *testing.T) {
@@ -61,18 +57,12 @@ func hasFunc(t *testing.T, name string) bool {
 // output; if it fails, the check stops with the program's own first line.
 func exercise(t *testing.T, args ...string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, os.Args[0], args...)
-	cmd.Env = append(os.Environ(), "STEP_RUN_MAIN=1")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
+	out, stderr, err := runChild(args...)
 	if err != nil {
-		first, _, _ := strings.Cut(strings.TrimSpace(stderr.String()), "\n")
+		first, _, _ := strings.Cut(strings.TrimSpace(stderr), "\n")
 		missing(t, "`%s` fails: %s", command(args), first)
 	}
-	return string(out)
+	return out
 }
 
 // command is how a student would run the program with args.
@@ -93,18 +83,8 @@ func sameLines(t *testing.T, args []string, got, want string) {
 	if usual, err := os.ReadFile("testdata/output.golden"); err == nil && got == string(usual) {
 		missing(t, "`%s` prints the usual output: the program has no %s flag yet", command(args), args[0])
 	}
-	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
-	for i := range max(len(g), len(w)) {
-		var gl, wl string
-		if i < len(g) {
-			gl = g[i]
-		}
-		if i < len(w) {
-			wl = w[i]
-		}
-		if gl != wl {
-			missing(t, "line %d of `%s` should be %q, not %q", i+1, command(args), wl, gl)
-		}
+	if line, g, w := firstDiff(got, want); line > 0 {
+		missing(t, "line %d of `%s` should be %q, not %q", line, command(args), w, g)
 	}
 }
 

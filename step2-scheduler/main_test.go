@@ -25,20 +25,46 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// runMain runs main with args in a child process and returns its output.
-func runMain(t *testing.T, args ...string) string {
-	t.Helper()
+// runChild runs main with args in a child process, as `go run` would,
+// and returns what it printed.
+func runChild(args ...string) (stdout, stderr string, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, os.Args[0], args...)
 	cmd.Env = append(os.Environ(), "STEP_RUN_MAIN=1")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	var errOut bytes.Buffer
+	cmd.Stderr = &errOut
 	out, err := cmd.Output()
+	return string(out), errOut.String(), err
+}
+
+// runMain runs main with args in a child process and returns its output.
+func runMain(t *testing.T, args ...string) string {
+	t.Helper()
+	out, stderr, err := runChild(args...)
 	if err != nil {
-		t.Fatalf("running main %q: %v\nstderr:\n%s", args, err, stderr.String())
+		t.Fatalf("running main %q: %v\nstderr:\n%s", args, err, stderr)
 	}
-	return string(out)
+	return out
+}
+
+// firstDiff returns the first line (from 1) where got and want differ,
+// and both versions of it; line is 0 if they are the same.
+func firstDiff(got, want string) (line int, g, w string) {
+	gs, ws := strings.Split(got, "\n"), strings.Split(want, "\n")
+	for i := range max(len(gs), len(ws)) {
+		g, w = "", ""
+		if i < len(gs) {
+			g = gs[i]
+		}
+		if i < len(ws) {
+			w = ws[i]
+		}
+		if g != w {
+			return i + 1, g, w
+		}
+	}
+	return 0, "", ""
 }
 
 // checkGolden compares got with testdata/name, or rewrites the file when
@@ -56,21 +82,8 @@ func checkGolden(t *testing.T, name, got string) {
 	if err != nil {
 		t.Fatalf("%v (run `go test -update` to create it)", err)
 	}
-	if got == string(want) {
-		return
-	}
-	g, w := strings.Split(got, "\n"), strings.Split(string(want), "\n")
-	for i := 0; i < len(g) || i < len(w); i++ {
-		var gl, wl string
-		if i < len(g) {
-			gl = g[i]
-		}
-		if i < len(w) {
-			wl = w[i]
-		}
-		if gl != wl {
-			t.Fatalf("output differs from %s at line %d:\n got: %q\nwant: %q\n(run `go test -update` if the change is intended)", path, i+1, gl, wl)
-		}
+	if line, g, w := firstDiff(got, string(want)); line > 0 {
+		t.Fatalf("output differs from %s at line %d:\n got: %q\nwant: %q\n(run `go test -update` if the change is intended)", path, line, g, w)
 	}
 }
 

@@ -195,22 +195,25 @@ func TestHello(t *testing.T) {
 	s.expect(s.stdout, "Task done")
 }
 
+// chatter sends n numbered messages on c, checking each reply, and then
+// sends on errs the first error, or nil.
+func chatter(c net.Conn, name string, n int, errs chan<- error) {
+	for j := range n {
+		if err := echo(c, fmt.Sprintf("%s message %d\n", name, j)); err != nil {
+			errs <- err
+			return
+		}
+	}
+	errs <- nil
+}
+
 // TestManyClientsAtOnce has 100 clients talk at the same time: their
 // messages interleave in the server, and each gets exactly its own replies.
 func TestManyClientsAtOnce(t *testing.T) {
 	s := startServer(t, nil, "-quiet")
 	errs := make(chan error, 100)
 	for i := range 100 {
-		c := s.dial()
-		go func() {
-			for j := range 20 {
-				if err := echo(c, fmt.Sprintf("client %d message %d\n", i, j)); err != nil {
-					errs <- err
-					return
-				}
-			}
-			errs <- nil
-		}()
+		go chatter(s.dial(), fmt.Sprint("client ", i), 20, errs)
 	}
 	for range 100 {
 		if err := <-errs; err != nil {
@@ -351,16 +354,7 @@ func TestResetsStayWithTheirClient(t *testing.T) {
 	s := startServer(t, nil, "-quiet")
 	errs := make(chan error, 100)
 	for i := range 50 {
-		c := s.dial()
-		go func() {
-			for j := range 50 {
-				if err := echo(c, fmt.Sprintf("good %d says %d\n", i, j)); err != nil {
-					errs <- err
-					return
-				}
-			}
-			errs <- nil
-		}()
+		go chatter(s.dial(), fmt.Sprint("good ", i), 50, errs)
 		go func() {
 			var err error
 			for j := 0; j < 10 && err == nil; j++ {
