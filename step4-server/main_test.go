@@ -382,6 +382,7 @@ func TestResetsStayWithTheirClient(t *testing.T) {
 // whose descriptor would be 1024 or more are closed with a line naming the
 // limit, and the first ones are still served.
 func TestSelectLimit(t *testing.T) {
+	needFiles(t, unix.FD_SETSIZE+200)
 	s := startServer(t, nil, "-quiet")
 	const n = unix.FD_SETSIZE + 76
 	conns := make([]net.Conn, n)
@@ -404,9 +405,19 @@ func TestSelectLimit(t *testing.T) {
 	}
 }
 
+// needFiles skips a test that needs n open descriptors where the system
+// allows fewer (Go raises a process's limit to the most it may have).
+func needFiles(t *testing.T, n uint64) {
+	var lim unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err == nil && uint64(lim.Cur) < n {
+		t.Skipf("needs %d open descriptors; the limit here is %d (ulimit -n)", n, lim.Cur)
+	}
+}
+
 // TestBurst connects 1000 clients at once; each gets its first reply.
 // The lesson's listen(5) would leave many retrying their SYN for seconds.
 func TestBurst(t *testing.T) {
+	needFiles(t, 1200)
 	s := startServer(t, nil, "-quiet")
 	errs := make(chan error, 1000)
 	start := make(chan struct{})
