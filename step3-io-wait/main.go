@@ -8,8 +8,8 @@
 // queue. This is the scheduler of the lesson's server.py.
 //
 // Two tasks talk over a socketpair, so the program needs no network: a
-// writer sends more than the socket can hold, so it really parks on Send,
-// and a reader that really parks on Recv.
+// writer that sends more than the socket can hold, so that it really parks
+// on Send, and a reader that really parks on Recv.
 //
 // Run it: go run ./step3-io-wait   (add -trace to watch the scheduler)
 package main
