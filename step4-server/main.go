@@ -360,6 +360,12 @@ func tcpServer(addr string, handler func(fd int, addr string) iter.Seq2[reason, 
 	}, nil
 }
 
+// readBuf is where every handler reads. Only one task runs at a time, and
+// each copies what it read into its own reply before it yields again, so
+// one buffer serves all: an idle connection holds only its last reply, not
+// a 1000-byte buffer.
+var readBuf [1000]byte
+
 // echoHandler serves one client: it waits on Recv, reads up to 1000 bytes,
 // and writes them back after "GOT:", until the client closes. Any error
 // ends this client's task only, with one line naming the client.
@@ -374,13 +380,12 @@ func echoHandler(fd int, addr string) iter.Seq2[reason, int] {
 		if !quiet {
 			fmt.Println("Connection from", addr)
 		}
-		buf := make([]byte, len("GOT:")+1000) // reused: the prefix, then the data read
-		copy(buf, "GOT:")
+		var reply []byte // "GOT:" and the data; it grows to the largest reply, then is reused
 		for {
 			if !yield(Recv, fd) {
 				return
 			}
-			n, err := unix.Read(fd, buf[len("GOT:"):])
+			n, err := unix.Read(fd, readBuf[:])
 			if err == unix.EAGAIN {
 				continue // woken, but the data is gone: wait again
 			}
@@ -391,10 +396,11 @@ func echoHandler(fd int, addr string) iter.Seq2[reason, int] {
 			if n == 0 {
 				return // the client closed its end
 			}
+			reply = append(append(reply[:0], "GOT:"...), readBuf[:n]...)
 			// The kernel may take only part of a reply: wait on Send and write
 			// the rest, as often as it takes. The lesson ignores what send()
 			// returns and so can lose the end of a reply.
-			for out := buf[:len("GOT:")+n]; len(out) > 0; {
+			for out := reply; len(out) > 0; {
 				if !yield(Send, fd) {
 					return
 				}
