@@ -488,8 +488,14 @@ func TestShutdown(t *testing.T) {
 				}
 				conns = append(conns, c)
 			}
+			start := time.Now()
 			if err := s.stop(sig); err != nil {
 				t.Fatalf("exit: %v", err)
+			}
+			// It takes milliseconds; the bound allows for a loaded machine
+			// and the race detector, which waits a second at exit.
+			if took := time.Since(start); took > 5*time.Second {
+				t.Errorf("the server took %v to stop", took)
 			}
 			s.expect(s.stdout, "Shutting down")
 			s.expectN(s.stdout, "Connection closed", 3)
