@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -11,14 +10,11 @@ import (
 // and measures each for a moment: every reply is checked, so this proves
 // the driver and the baseline speak the same protocol as step 4.
 func TestDriverAgainstBothServers(t *testing.T) {
-	if err := os.Chdir("../.."); err != nil { // build paths are from the repository's root
-		t.Fatal(err)
-	}
 	*duration = 200 * time.Millisecond
 	dir := t.TempDir()
 	for _, s := range []server{
-		{"step4", build(dir, "./step4-server") + " -quiet -addr 127.0.0.1:{port}"},
-		{"netserver", build(dir, "./step4-server/loadtest/netserver") + " -addr 127.0.0.1:{port}"},
+		{"step4", build(dir, "../../step4-server") + " -quiet -addr 127.0.0.1:{port}"},
+		{"netserver", build(dir, "./netserver") + " -addr 127.0.0.1:{port}"},
 	} {
 		r, err := measure(s, false, 5, 3)
 		if err != nil {
