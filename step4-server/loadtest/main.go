@@ -8,7 +8,8 @@
 // summary with medians and ratios. Run it from the repository's root:
 //
 //	go run ./step4-server/loadtest
-//	go run ./step4-server/loadtest -peer 'python=python3 ../shared/seed/server.py {port}'
+//	go run ./step4-server/loadtest -lesson path/to/server.py  # the lesson's own server too
+//	go run ./step4-server/loadtest -peer 'mine=./myserver -port {port}'
 package main
 
 import (
