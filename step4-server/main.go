@@ -311,8 +311,8 @@ func tcpServer(addr string, handler func(fd int, addr string) iter.Seq2[reason, 
 		return nil, listenError(addr, sa, err)
 	}
 	if sa, err := unix.Getsockname(lfd); err == nil { // the real port, if addr asked for port 0
-		host, port := sockaddrHostPort(sa)
-		fmt.Printf("Listening on %s; try: nc %s %d\n", net.JoinHostPort(host, strconv.Itoa(port)), host, port)
+		ap := addrPort(sa)
+		fmt.Printf("Listening on %s; try: nc %s %d\n", ap, ap.Addr(), ap.Port())
 	}
 	return func(yield func(reason, int) bool) {
 		defer unix.Close(lfd)
@@ -342,8 +342,7 @@ func tcpServer(addr string, handler func(fd int, addr string) iter.Seq2[reason, 
 				log.Printf("accept: %v", err)
 				continue
 			}
-			host, port := sockaddrHostPort(sa)
-			peer := net.JoinHostPort(host, strconv.Itoa(port))
+			peer := addrPort(sa).String()
 			if fd >= unix.FD_SETSIZE {
 				log.Printf("connection from %s refused: descriptor %d is past select's limit, FD_SETSIZE = %d", peer, fd, unix.FD_SETSIZE)
 				unix.Close(fd)
@@ -511,28 +510,29 @@ func parseAddr(addr string) (unix.Sockaddr, error) {
 
 // listenError explains why listening failed, and what to try instead.
 func listenError(addr string, sa unix.Sockaddr, err error) error {
-	host, port := sockaddrHostPort(sa)
+	ap := addrPort(sa)
 	switch err {
 	case unix.EADDRINUSE:
-		next := net.JoinHostPort(host, strconv.Itoa(port%65535+1))
+		next := netip.AddrPortFrom(ap.Addr(), ap.Port()%65535+1)
 		return fmt.Errorf("listen %s: %v; is another server running? Try -addr %s", addr, err, next)
 	case unix.EACCES:
-		return fmt.Errorf("listen %s: %v; ports below 1024 need privileges. Try -addr %s", addr, err, net.JoinHostPort(host, "25000"))
+		return fmt.Errorf("listen %s: %v; ports below 1024 need privileges. Try -addr %s", addr, err, netip.AddrPortFrom(ap.Addr(), 25000))
 	case unix.EADDRNOTAVAIL:
-		return fmt.Errorf("listen %s: %v; %s is not an address of this machine. Try -addr 127.0.0.1:%d", addr, err, host, port)
+		return fmt.Errorf("listen %s: %v; %s is not an address of this machine. Try -addr 127.0.0.1:%d", addr, err, ap.Addr(), ap.Port())
 	}
 	return fmt.Errorf("listen %s: %v", addr, err)
 }
 
-// sockaddrHostPort returns the IP address and port of a TCP socket address.
-func sockaddrHostPort(sa unix.Sockaddr) (string, int) {
+// addrPort returns the IP address and port of a TCP socket address; its
+// String is "127.0.0.1:25000", or "[::1]:25000" for IPv6.
+func addrPort(sa unix.Sockaddr) netip.AddrPort {
 	switch sa := sa.(type) {
 	case *unix.SockaddrInet4:
-		return netip.AddrFrom4(sa.Addr).String(), sa.Port
+		return netip.AddrPortFrom(netip.AddrFrom4(sa.Addr), uint16(sa.Port))
 	case *unix.SockaddrInet6:
-		return netip.AddrFrom16(sa.Addr).String(), sa.Port
+		return netip.AddrPortFrom(netip.AddrFrom16(sa.Addr), uint16(sa.Port))
 	}
-	return "?", 0
+	return netip.AddrPort{}
 }
 
 func main() {
