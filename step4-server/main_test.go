@@ -73,9 +73,8 @@ func startServer(t *testing.T, env []string, args ...string) *server {
 	if !strings.Contains(strings.Join(args, " "), "-addr") {
 		args = append(args, "-addr", "127.0.0.1:0")
 	}
-	s := &server{t: t, cmd: exec.Command(os.Args[0], args...),
+	s := &server{t: t, cmd: mainCommand(context.Background(), env, args...),
 		stdout: make(chan string, 1<<16), stderr: make(chan string, 1<<16), exited: make(chan error, 1)}
-	s.cmd.Env = append(append(os.Environ(), "STEP_RUN_MAIN=1"), env...)
 	outPipe, err := s.cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -625,21 +624,36 @@ func TestIPv6(t *testing.T) {
 	}
 }
 
-// run runs main with args, expecting it to fail, and returns its stderr.
-func runFailing(t *testing.T, args ...string) (string, int) {
-	t.Helper()
+// mainCommand is this program as a child process, as `go run` runs it,
+// with env added to the environment.
+func mainCommand(ctx context.Context, env []string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, os.Args[0], args...)
+	cmd.Env = append(append(os.Environ(), "STEP_RUN_MAIN=1"), env...)
+	return cmd
+}
+
+// runChild runs main with args to its end, within the tests' bound, and
+// returns what it printed.
+func runChild(args ...string) (stdout, stderr string, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, os.Args[0], args...)
-	cmd.Env = append(os.Environ(), "STEP_RUN_MAIN=1")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	err := cmd.Run()
+	cmd := mainCommand(ctx, nil, args...)
+	var errOut bytes.Buffer
+	cmd.Stderr = &errOut
+	out, err := cmd.Output()
+	return string(out), errOut.String(), err
+}
+
+// runFailing runs main with args, expecting it to fail, and returns its
+// stderr and exit code.
+func runFailing(t *testing.T, args ...string) (string, int) {
+	t.Helper()
+	_, stderr, err := runChild(args...)
 	var exit *exec.ExitError
 	if !errors.As(err, &exit) {
 		t.Fatalf("%q: %v, want a non-zero exit", args, err)
 	}
-	return stderr.String(), exit.ExitCode()
+	return stderr, exit.ExitCode()
 }
 
 func TestBadCommandLines(t *testing.T) {
@@ -677,13 +691,11 @@ func TestBadCommandLines(t *testing.T) {
 }
 
 func TestUsage(t *testing.T) {
-	cmd := exec.Command(os.Args[0], "-h")
-	cmd.Env = append(os.Environ(), "STEP_RUN_MAIN=1")
-	out, err := cmd.CombinedOutput()
+	_, out, err := runChild("-h") // flag prints usage on stderr
 	if err != nil {
 		t.Fatalf("-h: %v", err)
 	}
-	if !strings.HasPrefix(string(out), "usage: step4-server [-addr host:port]") || !strings.Contains(string(out), "-quiet") {
+	if !strings.HasPrefix(out, "usage: step4-server [-addr host:port]") || !strings.Contains(out, "-quiet") {
 		t.Errorf("-h printed %q", out)
 	}
 }
