@@ -1,0 +1,62 @@
+package main
+
+import (
+	"fmt"
+	"log"
+
+	"golang.org/x/sys/unix"
+)
+
+// ioWait sleeps in select() until at least one parked descriptor is ready,
+// then moves the tasks waiting on ready descriptors to the ready queue.
+func ioWait() {
+	var r, w unix.FdSet
+	nfd := 0 // select wants the highest descriptor plus one
+	for fd := range recvWait {
+		r.Set(fd)
+		nfd = max(nfd, fd+1)
+	}
+	for fd := range sendWait {
+		w.Set(fd)
+		nfd = max(nfd, fd+1)
+	}
+	n, err := unix.Select(nfd, &r, &w, nil, nil) // nil timeout: wait as long as it takes
+	switch {
+	case err == unix.EINTR:
+		return // a signal arrived: nothing is ready, so run() comes back here
+	case err == unix.EBADF:
+		dropClosed(recvWait)
+		dropClosed(sendWait)
+		return
+	case err != nil:
+		log.Fatalf("select: %v", err)
+	}
+	if trace {
+		fmt.Printf("[trace] select: %d ready\n", n)
+	}
+	wake(recvWait, &r, nfd)
+	wake(sendWait, &w, nfd)
+}
+
+// wake moves the tasks whose descriptors select marked ready back to the
+// queue, lowest descriptor first, so that every run goes the same way.
+func wake(wait map[int]*task, ready *unix.FdSet, nfd int) {
+	for fd := range nfd {
+		if ready.IsSet(fd) {
+			tasks.pushBack(wait[fd])
+			delete(wait, fd)
+		}
+	}
+}
+
+// dropClosed stops the tasks that wait on a descriptor that is no longer
+// open. One such descriptor makes every select fail with EBADF, so
+// without this one faulty task would stop the scheduler for all.
+func dropClosed(wait map[int]*task) {
+	for fd, t := range wait {
+		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err == unix.EBADF {
+			delete(wait, fd)
+			fail(t, fmt.Errorf("waits on descriptor %d, which is not open", fd))
+		}
+	}
+}
