@@ -25,17 +25,28 @@ help: ## list the targets
 	@echo "usage: make TARGET"
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
+# runstep builds step $(1) into a temporary folder and runs it from there
+# with $(ARGS). `go run` does the same, but exits 1 whenever Ctrl-C reaches
+# it, whatever the program does, and make would report that as an error.
+# The shell waits for the program and keeps its exit status (trap :), then
+# removes the folder.
+define runstep
+@dir=$$(mktemp -d) && trap 'rm -rf "$$dir"' EXIT && trap : INT TERM && \
+echo "$(GO) build -o $$dir/$(1) ./$(1) && $$dir/$(1) $(ARGS)" && \
+$(GO) build -o "$$dir/$(1)" ./$(1) && "$$dir/$(1)" $(ARGS)
+endef
+
 step1: ## run step 1: a generator, pulled by hand
-	$(GO) run ./step1-generators $(ARGS)
+	$(call runstep,step1-generators)
 
 step2: ## run step 2: a round-robin scheduler of tasks (ARGS=-trace to watch it)
-	$(GO) run ./step2-scheduler $(ARGS)
+	$(call runstep,step2-scheduler)
 
 step3: ## run step 3: tasks waiting on Recv/Send, and select (ARGS=-trace)
-	$(GO) run ./step3-io-wait $(ARGS)
+	$(call runstep,step3-io-wait)
 
 step4: ## run step 4: the echo server on 127.0.0.1:25000 (ARGS="-addr :25000")
-	$(GO) run ./step4-server $(ARGS)
+	$(call runstep,step4-server)
 
 run: step4 ## the same as make step4
 
