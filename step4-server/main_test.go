@@ -756,10 +756,10 @@ func checkGolden(t *testing.T, name, got string) {
 	}
 	want, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("%v (run `go test -update` to create it)", err)
+		t.Fatalf("%v (run `go test ./step4-server -update` to create it)", err)
 	}
 	if got != string(want) {
-		t.Fatalf("output differs from %s (run `go test -update` if the change is intended):\n%s", path, got)
+		t.Fatalf("output differs from %s (run `go test ./step4-server -update` if the change is intended):\n%s", path, got)
 	}
 }
 
