@@ -14,9 +14,12 @@ STATICCHECK_VERSION = $(if $(filter 23 24,$(GO_MINOR)),v0.6.1,$(if $(filter 25,$
 STATICCHECK = honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 # Other systems the programs must build for: select and x/sys/unix are Unix.
 CROSS := darwin freebsd openbsd
-# make bench measures the lesson's own server.py too, where it and python3 are.
-LESSON_SERVER ?= ../shared/seed/server.py
-LESSON_PEER := $(if $(and $(wildcard $(LESSON_SERVER)),$(shell command -v python3)),-lesson $(LESSON_SERVER))
+# make bench LESSON_SERVER=path/to/server.py measures the lesson's own server
+# too (with python3): Solutions/8_5/server.py in the python-mastery repository.
+LESSON_SERVER ?=
+# make bench DOCS=1 writes the plots into docs/, for docs/performance.md;
+# without it they go to a new temporary folder, and the tree stays as it is.
+DOCS ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help step1 step2 step3 step4 run test cc-check fmt-check vet staticcheck race cross solutions check docs bench clean
@@ -90,9 +93,18 @@ solutions: ## prove each exercise: its check fails on the steps, and passes with
 docs: ## rewrite the code excerpts and outputs in the docs from the source
 	$(GO) test ./docs -count=1 -update
 
-bench: ## task switches (step 2), then the echo servers under load, pinned; about 4 minutes
+bench: ## task switches (step 2), then the echo servers under load, pinned; about 4 minutes (LESSON_SERVER=..., DOCS=1)
+	@if [ -z "$(LESSON_SERVER)" ]; then \
+		echo "make bench: without the lesson's server.py; LESSON_SERVER=path/to/server.py adds it"; \
+	elif [ ! -f "$(LESSON_SERVER)" ]; then \
+		echo "make bench: LESSON_SERVER=$(LESSON_SERVER) is not a file"; exit 1; \
+	elif ! command -v python3 >/dev/null; then \
+		echo "make bench: LESSON_SERVER needs python3, and there is none"; exit 1; \
+	fi
 	$(GO) test ./step2-scheduler -run '^$$' -bench . -benchmem
-	$(GO) run ./step4-server/loadtest -svg docs $(LESSON_PEER)
+	@plots=$(if $(DOCS),docs,$$(mktemp -d "$${TMPDIR:-/tmp}/bench-plots.XXXXXX")) && \
+	echo "$(GO) run ./step4-server/loadtest -svg $$plots$(if $(LESSON_SERVER), -lesson $(LESSON_SERVER))" && \
+	$(GO) run ./step4-server/loadtest -svg "$$plots"$(if $(LESSON_SERVER), -lesson "$(LESSON_SERVER)")
 
 clean: ## remove built and cached test results
 	$(GO) clean -testcache
