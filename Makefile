@@ -5,36 +5,68 @@ GO ?= go
 # Extra arguments for the program a step target runs, e.g.
 #   make step4 ARGS="-addr [::1]:25000 -trace"
 ARGS ?=
-STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+# staticcheck's releases each need a Go of their own or newer: v0.6.1 builds
+# with Go 1.23 and 1.24, v0.7.0 with 1.25, v0.8.2 with 1.26 (and newer, as
+# far as is known). Pick the one for the Go in use, so that no other Go is
+# downloaded to build it.
+GO_MINOR = $(shell $(GO) env GOVERSION | sed -n 's/^go1\.\([0-9][0-9]*\).*/\1/p')
+STATICCHECK_VERSION = $(if $(filter 23 24,$(GO_MINOR)),v0.6.1,$(if $(filter 25,$(GO_MINOR)),v0.7.0,v0.8.2))
+STATICCHECK = honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 # Other systems the programs must build for: select and x/sys/unix are Unix.
 CROSS := darwin freebsd openbsd
-# make bench measures the lesson's own server.py too, where it and python3 are.
-LESSON_SERVER ?= ../shared/seed/server.py
-LESSON_PEER := $(if $(and $(wildcard $(LESSON_SERVER)),$(shell command -v python3)),-lesson $(LESSON_SERVER))
+# make bench LESSON_SERVER=path/to/server.py measures the lesson's own server
+# too (with python3): Solutions/8_5/server.py in the python-mastery repository.
+LESSON_SERVER ?=
+# make bench DOCS=1 writes the plots into docs/, for docs/performance.md;
+# without it they go to a new temporary folder, and the tree stays as it is.
+DOCS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help step1 step2 step3 step4 run test fmt-check vet staticcheck race cross solutions check docs bench clean
+.PHONY: help step1 step2 step3 step4 run test cc-check fmt-check vet staticcheck race cross solutions check docs bench clean
 
 help: ## list the targets
 	@echo "usage: make TARGET"
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
+# runstep builds step $(1) into a temporary folder and runs it from there
+# with $(ARGS). `go run` does the same, but exits 1 whenever Ctrl-C reaches
+# it, whatever the program does, and make would report that as an error.
+# The shell waits for the program and keeps its exit status (trap :), then
+# removes the folder.
+define runstep
+@dir=$$(mktemp -d) && trap 'rm -rf "$$dir"' EXIT && trap : INT TERM && \
+echo "$(GO) build -o $$dir/$(1) ./$(1) && $$dir/$(1) $(ARGS)" && \
+$(GO) build -o "$$dir/$(1)" ./$(1) && "$$dir/$(1)" $(ARGS)
+endef
+
 step1: ## run step 1: a generator, pulled by hand
-	$(GO) run ./step1-generators $(ARGS)
+	$(call runstep,step1-generators)
 
 step2: ## run step 2: a round-robin scheduler of tasks (ARGS=-trace to watch it)
-	$(GO) run ./step2-scheduler $(ARGS)
+	$(call runstep,step2-scheduler)
 
 step3: ## run step 3: tasks waiting on Recv/Send, and select (ARGS=-trace)
-	$(GO) run ./step3-io-wait $(ARGS)
+	$(call runstep,step3-io-wait)
 
 step4: ## run step 4: the echo server on 127.0.0.1:25000 (ARGS="-addr :25000")
-	$(GO) run ./step4-server $(ARGS)
+	$(call runstep,step4-server)
 
 run: step4 ## the same as make step4
 
-test: fmt-check vet staticcheck race cross solutions ## everything CI checks
+test: cc-check fmt-check vet staticcheck race cross solutions ## everything CI checks
 	@echo "make test: all checks passed"
+
+# go test -race needs cgo, so a C compiler: say so in one line, before the
+# other checks run, rather than after them in go's words.
+cc-check: ## check that the race detector can build: cgo and a C compiler
+	@cc=$$($(GO) env CC); cgo=$$($(GO) env CGO_ENABLED); \
+	if ! command -v "$${cc%% *}" >/dev/null; then \
+		echo "make: go test -race needs a C compiler, and there is none (go env CC: $$cc): install gcc or clang, or run the tests without the race detector: $(GO) test ./..."; \
+		exit 1; \
+	elif [ "$$cgo" != 1 ]; then \
+		echo "make: go test -race needs cgo, and CGO_ENABLED=$$cgo: run with CGO_ENABLED=1, or run the tests without the race detector: $(GO) test ./..."; \
+		exit 1; \
+	fi
 
 fmt-check: ## fail if gofmt would change a file
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
@@ -42,10 +74,10 @@ fmt-check: ## fail if gofmt would change a file
 vet: ## go vet
 	$(GO) vet ./...
 
-staticcheck: ## staticcheck (fetched through the Go module proxy on first use)
+staticcheck: ## staticcheck, the release for the Go in use (fetched through the Go module proxy on first use)
 	$(GO) run $(STATICCHECK) ./...
 
-race: ## all tests, with the race detector
+race: cc-check ## all tests, with the race detector (needs a C compiler)
 	$(GO) test -race -count=1 ./...
 
 cross: ## vet (so, build) everything, tests and exercise checks included, for macOS, FreeBSD, OpenBSD
@@ -61,9 +93,18 @@ solutions: ## prove each exercise: its check fails on the steps, and passes with
 docs: ## rewrite the code excerpts and outputs in the docs from the source
 	$(GO) test ./docs -count=1 -update
 
-bench: ## task switches (step 2), then the echo servers under load, pinned; about 4 minutes
+bench: ## task switches (step 2), then the echo servers under load, pinned; about 4 minutes (LESSON_SERVER=..., DOCS=1)
+	@if [ -z "$(LESSON_SERVER)" ]; then \
+		echo "make bench: without the lesson's server.py; LESSON_SERVER=path/to/server.py adds it"; \
+	elif [ ! -f "$(LESSON_SERVER)" ]; then \
+		echo "make bench: LESSON_SERVER=$(LESSON_SERVER) is not a file"; exit 1; \
+	elif ! command -v python3 >/dev/null; then \
+		echo "make bench: LESSON_SERVER needs python3, and there is none"; exit 1; \
+	fi
 	$(GO) test ./step2-scheduler -run '^$$' -bench . -benchmem
-	$(GO) run ./step4-server/loadtest -svg docs $(LESSON_PEER)
+	@plots=$(if $(DOCS),docs,$$(mktemp -d "$${TMPDIR:-/tmp}/bench-plots.XXXXXX")) && \
+	echo "$(GO) run ./step4-server/loadtest -svg $$plots$(if $(LESSON_SERVER), -lesson $(LESSON_SERVER))" && \
+	$(GO) run ./step4-server/loadtest -svg "$$plots"$(if $(LESSON_SERVER), -lesson "$(LESSON_SERVER)")
 
 clean: ## remove built and cached test results
 	$(GO) clean -testcache

@@ -84,10 +84,10 @@ func checkGolden(t *testing.T, name, got string) {
 	}
 	want, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("%v (run `go test -update` to create it)", err)
+		t.Fatalf("%v (run `go test ./step3-io-wait -update` to create it)", err)
 	}
 	if line, g, w := firstDiff(got, string(want)); line > 0 {
-		t.Fatalf("output differs from %s at line %d:\n got: %q\nwant: %q\n(run `go test -update` if the change is intended)", path, line, g, w)
+		t.Fatalf("output differs from %s at line %d:\n got: %q\nwant: %q\n(run `go test ./step3-io-wait -update` if the change is intended)", path, line, g, w)
 	}
 }
 

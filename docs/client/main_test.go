@@ -1,0 +1,62 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestMain lets a test run main in a child process: the test binary runs
+// itself again with CLIENT_RUN_MAIN=1.
+func TestMain(m *testing.M) {
+	if os.Getenv("CLIENT_RUN_MAIN") == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// wait bounds every wait here, for a loaded machine.
+const wait = 30 * time.Second
+
+// TestWaitsForTheReply pipes the client one line and the end of its input,
+// as `echo Hello | go run ./docs/client` does, against a server that replies
+// only once the client has said it will send nothing more. The client must
+// print the reply: one that exits at the end of its input prints nothing,
+// and one that never says it is done waits until the bound.
+func TestWaitsForTheReply(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(wait))
+		data, _ := io.ReadAll(c) // until the client closes its side for writing
+		c.Write(append([]byte("GOT:"), data...))
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-addr", l.Addr().String())
+	cmd.Env = append(os.Environ(), "CLIENT_RUN_MAIN=1")
+	cmd.Stdin = strings.NewReader("Hello\n")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("client: %v\n%s", err, stderr.String())
+	}
+	if string(out) != "GOT:Hello\n" {
+		t.Errorf("client printed %q, want %q", out, "GOT:Hello\n")
+	}
+}
