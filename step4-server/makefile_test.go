@@ -96,7 +96,7 @@ func TestCtrlCThroughMake(t *testing.T) {
 		}
 	}
 	out := strings.Join(seen, "\n")
-	if !strings.Contains(out, "\nServed 1 connections, echoed 6 bytes") {
+	if !strings.Contains(out, "\nServed 1 connection, echoed 6 bytes") {
 		t.Errorf("no summary from the server:\n%s", out)
 	}
 	// make reports a recipe that fails, or is killed, on a line with "***".
