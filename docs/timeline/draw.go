@@ -399,7 +399,7 @@ func (d *drawing) drawCells(c *canvas, r, i, j int, cells []cell) {
 	if cl.varies { // the fold's background and zigzag say it
 		return
 	}
-	label, short := "", ""
+	var labels []string // the longest first: the first that fits is drawn
 	fill := ""
 	switch st.kind {
 	case running:
@@ -409,7 +409,7 @@ func (d *drawing) drawCells(c *canvas, r, i, j int, cells []cell) {
 		fill = readyFill
 		d.used["ready"] = true
 	case waitFD:
-		fill, label, short = otherFill, fmt.Sprintf("%s fd %d", st.reason, st.fd), fmt.Sprintf("%.1s%d", st.reason, st.fd)
+		fill, labels = otherFill, []string{fmt.Sprintf("%s fd %d", st.reason, st.fd), fmt.Sprintf("%.1s%d", st.reason, st.fd)}
 		switch st.reason {
 		case "Recv":
 			fill = recvFill
@@ -420,17 +420,17 @@ func (d *drawing) drawCells(c *canvas, r, i, j int, cells []cell) {
 		default:
 			d.used["other"] = true
 			if d.otherLabel == "" {
-				d.otherLabel = label
+				d.otherLabel = st.reason
 			}
 		}
 	case waitOther:
-		fill, label, short = otherFill, st.detail, clip(st.reason, 3)
+		fill, labels = otherFill, []string{st.detail, st.reason}
 		d.used["other"] = true
 		if d.otherLabel == "" {
 			d.otherLabel = st.reason
 		}
 	case untraced:
-		fill, label, short = "url(#hatch)", "?", "?"
+		fill, labels = "url(#hatch)", []string{"?"}
 		d.used["untraced"] = true
 	case ended:
 		if d.items[i].n == 1 {
@@ -451,12 +451,11 @@ func (d *drawing) drawCells(c *canvas, r, i, j int, cells []cell) {
 	if cells[j-1].st.woken { // the label keeps clear of the wake's dot
 		x1 = d.xs[j-1]
 	}
-	room := x1 - x0 - 6
-	if textW(label, 11) > room {
-		label = short
-	}
-	if label != "" && textW(label, 11) <= room+4 {
-		c.text((x0+x1)/2, y+h/2+4, 11, ` text-anchor="middle"`, label)
+	for _, label := range labels {
+		if textW(label, 11) <= x1-x0-2 {
+			c.text((x0+x1)/2, y+h/2+4, 11, ` text-anchor="middle"`, label)
+			break
+		}
 	}
 }
 
