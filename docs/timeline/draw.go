@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"unicode"
@@ -13,14 +15,16 @@ import (
 // Sizes, in pixels. Text widths are estimated, as an SVG cannot measure
 // its text: charW is a wide sans-serif's average width per point of size.
 const (
-	margin    = 16
-	colW      = 26 // one column
-	foldW     = 34 // a fold
-	rowH      = 24 // one row
-	barPad    = 4  // between a bar and its row's edges
-	charW     = 0.62
-	noteChars = 64 // the longest line of output shown under a column
-	legendW   = 640
+	margin     = 16
+	colW       = 26 // one column, at the least
+	maxColW    = 44 // one column, at the most
+	foldW      = 34 // a fold
+	rowH       = 24 // one row
+	barPad     = 4  // between a bar and its row's edges
+	charW      = 0.62
+	noteChars  = 64  // the longest line of output shown under a column
+	legendW    = 640 // the narrowest picture: room for the legend
+	legendMaxW = 900 // the legend wraps there, even in a wider picture
 )
 
 // Colours: the picture has its own white background, so that it reads the
@@ -97,6 +101,7 @@ func clip(s string, n int) string {
 type options struct {
 	title     string
 	minCopies int // fold a block of columns that appears this many times in a row
+	maxCols   int // draw at most this many columns (folds count as one); 0: all
 }
 
 // drawing holds what the parts of the picture share.
@@ -125,7 +130,14 @@ func (d *drawing) rowY(r int) float64 {
 
 // draw writes tl as an SVG picture.
 func draw(w io.Writer, tl *timeline, opt options) error {
-	d := &drawing{tl: tl, items: fold(tl, opt.minCopies), used: map[string]bool{}}
+	items, left := fold(tl, opt.minCopies), 0
+	if opt.maxCols > 0 && len(items) > opt.maxCols+1 {
+		at := items[opt.maxCols].col
+		left = len(tl.cols) - at
+		tl = tl.cut(at)
+		items = fold(tl, opt.minCopies)
+	}
+	d := &drawing{tl: tl, items: items, used: map[string]bool{}}
 	resumes, wakes := 0, 0
 	for _, c := range tl.cols {
 		if c.task >= 0 {
@@ -144,19 +156,32 @@ func draw(w io.Writer, tl *timeline, opt options) error {
 		nameW = max(nameW, textW(d.callName(), 12))
 	}
 	d.gridX = margin + nameW + 10
+	// The column after the last event holds "done" and the like.
+	endW := 8.0
+	for _, t := range tl.tasks {
+		if st, col := t.stateAfter(len(tl.cols)); st.kind == ended && col == len(tl.cols) {
+			endW = max(endW, textW(st.reason, 11)+8)
+		}
+	}
+	// A short trace gets wider columns, up to maxColW, to fill the
+	// narrowest picture: room for the waits' labels.
+	cw, folds := float64(colW), 0
+	for _, it := range d.items {
+		if it.n > 1 {
+			folds++
+		}
+	}
+	if cols := len(d.items) - 1 - folds; cols > 0 {
+		cw = min(max(cw, (legendW-margin-d.gridX-endW-float64(folds*foldW))/float64(cols)), maxColW)
+	}
 	x := d.gridX
 	for _, it := range d.items {
-		w := float64(colW)
-		if it.n > 1 {
+		w := cw
+		switch {
+		case it.col == len(tl.cols):
+			w = endW
+		case it.n > 1:
 			w = foldW
-		}
-		if it.col == len(tl.cols) { // after the last event: room for "done" and the like
-			w = 8
-			for _, t := range tl.tasks {
-				if st, col := t.stateAfter(it.col); st.kind == ended && col == it.col {
-					w = max(w, textW(st.reason, 11)+8)
-				}
-			}
 		}
 		d.xs, d.ws = append(d.xs, x), append(d.ws, w)
 		x += w
@@ -170,9 +195,9 @@ func draw(w io.Writer, tl *timeline, opt options) error {
 	if title == "" {
 		title = "Scheduler timeline"
 	}
-	counts := plural(resumes, "task resumed by run()", "tasks resumed by run()")
+	counts := "run() resumed a task " + plural(resumes, "time", "times")
 	if d.wakeRow {
-		counts += ", " + plural(wakes, "call to "+d.callName(), "calls to "+d.callName()) + " when no task was ready"
+		counts += ", and called " + d.callName() + " " + plural(wakes, "time", "times") + " because no task was ready"
 	}
 	folded := 0
 	for _, it := range d.items {
@@ -200,6 +225,10 @@ func draw(w io.Writer, tl *timeline, opt options) error {
 		y += 16
 		head.text(margin, y, 12, ` fill="`+grey+`"`, clip("Printed before the first event: "+strings.Join(tl.before, " · "), textChars))
 	}
+	if left > 0 {
+		y += 16
+		head.text(margin, y, 12, ` fill="#9a1c1c"`, fmt.Sprintf("The trace goes on for %s, not drawn here: -max 0 draws them all.", plural(left, "more event", "more events")))
+	}
 	y += 26 // room for the folds' counts above the grid
 	d.gridTop = y
 
@@ -211,7 +240,7 @@ func draw(w io.Writer, tl *timeline, opt options) error {
 	y, width = d.drawNotes(&notes, y, width)
 
 	var legend canvas
-	y = d.drawLegend(&legend, y+18, width)
+	y = d.drawLegend(&legend, y+18, min(width, legendMaxW))
 	textChars = int((width - 2*margin) / (12 * charW))
 	for i, n := range tl.notes {
 		if i == 4 && len(tl.notes) > 5 {
@@ -232,6 +261,34 @@ func draw(w io.Writer, tl *timeline, opt options) error {
 %s%s%s%s</svg>
 `, num(width), num(height), num(width), num(height), ink, esc(title), head.b.String(), grid.b.String(), notes.b.String(), legend.b.String())
 	return err
+}
+
+// cut returns the first n columns of tl, and the tasks seen in them.
+func (tl *timeline) cut(n int) *timeline {
+	out := &timeline{cols: slices.Clone(tl.cols[:n]), before: tl.before, notes: tl.notes}
+	row := make([]int, len(tl.tasks)) // old row -> new row
+	for r, t := range tl.tasks {
+		row[r] = len(out.tasks)
+		if len(t.marks) == 0 || t.marks[0].col >= n {
+			continue
+		}
+		k := 0
+		for k < len(t.marks) && t.marks[k].col < n {
+			k++
+		}
+		out.tasks = append(out.tasks, &task{name: t.name, marks: t.marks[:k], pending: -1})
+	}
+	for c := range out.cols {
+		if col := &out.cols[c]; col.task >= 0 {
+			col.task = row[col.task]
+		} else {
+			col.woke = slices.Clone(col.woke)
+			for i, r := range col.woke {
+				col.woke[i] = row[r]
+			}
+		}
+	}
+	return out
 }
 
 // callName is the wake call as the text names it: "select()".
@@ -330,18 +387,20 @@ func (d *drawing) drawGrid(c *canvas, right float64, rows int) {
 	if d.wakeRow {
 		c.text(margin, d.gridTop+rowH/2+4, 12, ` font-style="italic" fill="`+grey+`"`, d.callName())
 	}
+	cells := make([]cell, len(d.items))
 	for r, t := range tl.tasks {
 		y := d.rowY(r)
 		c.text(margin, y+rowH/2+4, 12, "", t.name)
-		cells := make([]cell, len(d.items))
-		for i, it := range d.items {
+		lo, hi := d.span(t)
+		for i := lo; i < hi; i++ {
+			it := d.items[i]
 			st, _ := t.stateAfter(it.col)
 			cells[i] = cell{st: st, varies: it.n > 1 && t.changesWithin(it.col, it.col+it.n)}
 		}
-		for i := 0; i < len(cells); {
+		for i := lo; i < hi; {
 			j := i + 1
 			if k, ok := barKey(cells[i]); ok {
-				for j < len(cells) {
+				for j < hi {
 					if k2, ok2 := barKey(cells[j]); !ok2 || k2 != k {
 						break
 					}
@@ -380,6 +439,23 @@ func (d *drawing) drawGrid(c *canvas, right float64, rows int) {
 	// The end of the trace.
 	end := d.xs[len(d.xs)-1]
 	c.printf(`<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-dasharray="3,3"/>`, num(end), num(d.gridTop-4), num(end), num(bottom+4), grey)
+}
+
+// span returns the items from i to j-1 in which t is drawn: from its first
+// mark to its last, or to the end of the trace if it is still there. A
+// trace with many short tasks costs what they draw, not rows times columns.
+func (d *drawing) span(t *task) (i, j int) {
+	if len(t.marks) == 0 {
+		return 0, 0
+	}
+	first, last := t.marks[0].col, t.marks[len(t.marks)-1]
+	end := len(d.tl.cols)
+	if last.st.kind == blank {
+		end = last.col - 1
+	}
+	i = sort.Search(len(d.items), func(k int) bool { return d.items[k].col+d.items[k].n > first })
+	j = sort.Search(len(d.items), func(k int) bool { return d.items[k].col > end })
+	return i, j
 }
 
 // isWake reports whether it is a single column in which a wake call
@@ -551,8 +627,8 @@ func (d *drawing) drawLegend(c *canvas, top, width float64) float64 {
 	}{
 		{"running", "running: run() resumed it"},
 		{"ready", "ready: in the queue"},
-		{"Recv", "parked in recvWait until fd 3 can be read"},
-		{"Send", "parked in sendWait until fd 4 can be written"},
+		{"Recv", "parked in recvWait until fd N can be read"},
+		{"Send", "parked in sendWait until fd N can be written"},
 		{"other", "parked for another reason, as the trace names it"},
 		{"untraced", "waiting; the trace does not say on what"},
 		{"wake", call + " returned: n descriptors ready"},
@@ -562,17 +638,32 @@ func (d *drawing) drawLegend(c *canvas, top, width float64) float64 {
 		{"ended", "the task did not run again"},
 		{"fold", "folded: the columns before, repeated"},
 	}
-	const swatchW, lineH = 58, 22
-	x, y := float64(margin), top+14
-	c.text(margin, y, 12, ` font-weight="bold"`, "Legend")
-	x += textW("Legend", 12) + 12
-	for _, e := range entries {
-		if !d.used[e.key] {
-			continue
+	const swatchW, lineH, gap = 58, 22, 24
+	var shown []int
+	colW := 0.0 // the first column's width, swatch and text
+	for i, e := range entries {
+		if d.used[e.key] {
+			if len(shown)%2 == 0 {
+				colW = max(colW, swatchW+8+textW(e.text, 12))
+			}
+			shown = append(shown, i)
 		}
-		w := swatchW + 8 + textW(e.text, 12) + 16
-		if x+w > width-margin && x > margin {
-			x, y = margin, y+lineH
+	}
+	perRow := 2
+	for _, i := range shown {
+		if margin+colW+gap+swatchW+8+textW(entries[i].text, 12) > width-margin {
+			perRow = 1
+		}
+	}
+	y := top + 14
+	c.text(margin, y, 12, ` font-weight="bold"`, "Legend")
+	for k, i := range shown {
+		e := entries[i]
+		x := float64(margin)
+		if k%perRow == 1 {
+			x += colW + gap
+		} else {
+			y += lineH
 		}
 		sx, sy, sh := x, y-13, 18.0
 		switch e.key {
@@ -581,9 +672,9 @@ func (d *drawing) drawLegend(c *canvas, top, width float64) float64 {
 		case "ready":
 			c.rect(sx, sy, swatchW, sh, ` rx="3" fill="`+readyFill+`"`)
 		case "Recv", "Send":
-			fill, label := recvFill, "Recv fd 3"
+			fill, label := recvFill, "Recv fd N"
 			if e.key == "Send" {
-				fill, label = sendFill, "Send fd 4"
+				fill, label = sendFill, "Send fd N"
 			}
 			c.rect(sx, sy, swatchW, sh, ` rx="3" fill="`+fill+`"`)
 			c.text(sx+swatchW/2, y, 11, ` text-anchor="middle"`, label)
@@ -606,7 +697,6 @@ func (d *drawing) drawLegend(c *canvas, top, width float64) float64 {
 			c.text(sx+29, y, 11, ` text-anchor="middle" fill="`+grey+`"`, "×4")
 		}
 		c.text(sx+swatchW+8, y, 12, "", e.text)
-		x += w
 	}
 	return y + 8
 }

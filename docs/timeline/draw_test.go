@@ -122,10 +122,10 @@ func TestWhatIsDrawn(t *testing.T) {
 		has, hasNot []string
 	}{
 		{"step 2", string(step2),
-			[]string{"countdown(10)", "countdown(5)", "countup(20)", "T-minus 10", "running: run() resumed it", "ready: in the queue", "the task returned (Task done)", "folded: the columns before, repeated", "folded: the 3 columns before, 4 more times (12 columns)", "27 repeated columns folded"},
+			[]string{"countdown(10)", "countdown(5)", "countup(20)", "T-minus 10", "running: run() resumed it", "ready: in the queue", "the task returned (Task done)", "folded: the columns before, repeated", "folded: the 3 columns before, 4 more times (12 columns)", "run() resumed a task 38 times; 27 repeated columns folded."},
 			[]string{"recvWait", "sendWait", "select() returned", "the trace does not say", "another reason"}},
 		{"step 3", string(step3),
-			[]string{"reader", "writer", "Recv fd 3", "parked in recvWait until fd 3 can be read", "parked in sendWait until fd 4 can be written", "select()", "select() returned: n descriptors ready", "a task that select() woke: back to the queue", "writer: the socket is full; waiting on Send"},
+			[]string{"reader", "writer", "Recv fd 3", "parked in recvWait until fd N can be read", "parked in sendWait until fd N can be written", "select()", "select() returned: n descriptors ready", "a task that select() woke: back to the queue", "writer: the socket is full; waiting on Send"},
 			[]string{"folded", "the trace does not say", "another reason", "Note:"}},
 		{"other waits", traces["untraced and other waits"],
 			[]string{"waiting; the trace does not say on what", "parked for another reason, as the trace names it", "Sleep", "T7", "the task was stopped (see the output)"},

@@ -46,14 +46,16 @@ func synthTrace(n int, seed uint64) string {
 		emit("[trace] %s waits on Recv of fd %d", h.name, h.fd)
 		open = append(open, h)
 	}
-	accept()
+	for range 3 {
+		accept()
+	}
 	active := 0
 	for events < n {
-		switch x := rng.IntN(100); {
-		case x < 8 || len(open) == 0:
+		switch x := rng.IntN(200); {
+		case x < 3 || len(open) == 0:
 			accept()
 			active = len(open) - 1
-		case x < 14:
+		case x < 15:
 			active = rng.IntN(len(open))
 		case x < 17 && len(open) > 1: // the active client leaves
 			h := open[active]
@@ -63,7 +65,7 @@ func synthTrace(n int, seed uint64) string {
 			emit("Task done")
 			open = append(open[:active], open[active+1:]...)
 			active = rng.IntN(len(open))
-		case x < 20 && len(open) > 1: // two clients send at once
+		case x < 23 && len(open) > 1: // two clients send at once
 			h1, h2 := open[0], open[len(open)-1]
 			for _, why := range []string{"Send", "Recv"} {
 				emit("[trace] select: 2 ready")

@@ -38,8 +38,9 @@ func main() {
 	var opt options
 	flag.StringVar(&opt.title, "title", "Scheduler timeline", "the picture's `title`")
 	flag.IntVar(&opt.minCopies, "fold", 3, "fold a block of columns that repeats `n` or more times in a row; 0 folds nothing")
+	flag.IntVar(&opt.maxCols, "max", 400, "draw at most `n` columns, and say how many events are left; 0 draws them all")
 	flag.Usage = func() {
-		fmt.Fprintln(flag.CommandLine.Output(), "usage: go run ./step3-io-wait -trace | go run ./docs/timeline [-title text] [-fold n] > run.svg")
+		fmt.Fprintln(flag.CommandLine.Output(), "usage: go run ./step3-io-wait -trace | go run ./docs/timeline [-title text] [-fold n] [-max n] > run.svg")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
