@@ -263,7 +263,9 @@ func draw(w io.Writer, tl *timeline, opt options) error {
 	return err
 }
 
-// cut returns the first n columns of tl, and the tasks seen in them.
+// cut returns the first n columns of tl, and the tasks seen in them. The
+// rows keep their order: a row that moves up is renumbered wherever a
+// column names it.
 func (tl *timeline) cut(n int) *timeline {
 	out := &timeline{cols: slices.Clone(tl.cols[:n]), before: tl.before, notes: tl.notes}
 	row := make([]int, len(tl.tasks)) // old row -> new row
@@ -272,11 +274,7 @@ func (tl *timeline) cut(n int) *timeline {
 		if len(t.marks) == 0 || t.marks[0].col >= n {
 			continue
 		}
-		k := 0
-		for k < len(t.marks) && t.marks[k].col < n {
-			k++
-		}
-		out.tasks = append(out.tasks, &task{name: t.name, marks: t.marks[:k], pending: -1})
+		out.tasks = append(out.tasks, t) // its marks past n are not drawn
 	}
 	for c := range out.cols {
 		if col := &out.cols[c]; col.task >= 0 {

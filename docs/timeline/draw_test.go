@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"encoding/xml"
+	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -185,5 +187,54 @@ func TestNoEvents(t *testing.T) {
 	err := run(strings.NewReader("reader: waiting on Recv\n"), io.Discard, options{})
 	if err == nil || !strings.Contains(err.Error(), "-trace") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// TestCut checks -max: the picture of a long trace stops after so many
+// columns and says how many events it left out; what it draws is what
+// the whole trace says, from the tasks seen so far.
+func TestCut(t *testing.T) {
+	tl := parseString(t, synthTrace(2000, 1))
+	const n = 300
+	cut := tl.cut(n)
+	rows := map[string]string{}
+	for _, r := range picture(tl) {
+		name, row, _ := strings.Cut(r, ": ")
+		rows[name] = row
+	}
+	if len(cut.tasks) == 0 || len(cut.tasks) == len(tl.tasks) {
+		t.Fatalf("%d of %d tasks are in the first %d columns: pick another n", len(cut.tasks), len(tl.tasks), n)
+	}
+	for _, r := range picture(cut) {
+		name, row, _ := strings.Cut(r, ": ")
+		if whole := rows[name]; !strings.HasPrefix(whole+strings.Repeat(" ", n), row[:min(len(row), n)]) {
+			t.Errorf("%s:\n cut   %q\n whole %q", name, row, whole[:min(len(whole), n)])
+		}
+	}
+	if got, want := woken(cut), woken(tl)[:len(woken(cut))]; !slices.Equal(got, want) {
+		t.Errorf("woken:\n cut   %q\n whole %q", got, want)
+	}
+	// A task dropped above a task kept: the rows below move up.
+	x := &task{name: "x", marks: []mark{{3, state{kind: running}}}}
+	y := &task{name: "y", marks: []mark{{0, state{kind: running}}, {1, state{kind: waitFD, reason: "Recv", fd: 3, woken: true}}, {2, state{kind: running}}}}
+	small := &timeline{tasks: []*task{x, y}, cols: []column{{task: 1}, {task: -1, call: "select", ready: 1, woke: []int{1}}, {task: 1}, {task: 0}}}
+	if got := woken(small.cut(3)); !slices.Equal(got, []string{"select@01: y"}) {
+		t.Errorf("woken after a cut: %q", got)
+	}
+	if c := small.cut(3).cols; c[0].task != 0 || c[2].task != 0 {
+		t.Errorf("the columns resume rows %d and %d, want 0", c[0].task, c[2].task)
+	}
+	svg := drawString(t, synthTrace(2000, 1))
+	if strings.Contains(svg, "not drawn here") {
+		t.Error("a trace drawn whole says it was cut")
+	}
+	var out bytes.Buffer
+	if err := run(strings.NewReader(synthTrace(2000, 1)), &out, options{minCopies: 3, maxCols: 40}); err != nil {
+		t.Fatal(err)
+	}
+	items := fold(tl, 3)
+	want := fmt.Sprintf("The trace goes on for %d more events, not drawn here", len(tl.cols)-items[40].col)
+	if !strings.Contains(out.String(), want) {
+		t.Errorf("no %q", want)
 	}
 }
