@@ -612,7 +612,6 @@ func (d *drawing) drawNotes(c *canvas, top, width float64) (float64, float64) {
 		c.text(margin, y, size, ` font-style="italic" fill="`+grey+`"`, fmt.Sprintf("… and %s of output, not shown", plural(left, "more line", "more lines")))
 		y += lineH
 	}
-	d.used["output"] = true
 	return y - lineH + 6, need
 }
 

@@ -97,7 +97,7 @@ var (
 	// How the steps and the exercises' solutions report a task they stop:
 	// log.Printf("task %s stopped: ...") in steps 3 and 4, and
 	// "Task %s failed: ..." in step2-crash.
-	taskFailed = regexp.MustCompile(`^(?:task (.+) stopped|Task (.+) failed): `)
+	taskFailed = regexp.MustCompile(`^(?:task (.+?) stopped|Task (.+?) failed): `)
 )
 
 // A parser turns trace lines into a timeline, one line at a time.
@@ -119,6 +119,10 @@ var (
 //     by another task's end was not parked on a descriptor.) If fewer of
 //     them ran than select said were ready, the others were stopped before
 //     they ran, as step 4's shutdown stops every task.
+//   - A select that fails (EINTR, EBADF) prints nothing and wakes nothing.
+//     A task stopped because its descriptor was closed is reported only on
+//     stderr ("task x stopped: ..."): with 2>&1 it ends there; without, it
+//     stays parked to the end of the picture.
 type parser struct {
 	tl       timeline
 	byName   map[string]int // name -> the row of the latest task of that name
@@ -287,7 +291,7 @@ func (p *parser) checkWake(atEnd bool) {
 	}
 	c := p.tl.cols[p.lastWake]
 	if len(c.woke) > c.ready || (len(c.woke) < c.ready && !atEnd) {
-		p.note("%s in column %d said %d ready, but %d parked tasks ran after it", c.call, p.lastWake+1, c.ready, len(c.woke))
+		p.note("%s in column %d said %d ready, but %s ran after it", c.call, p.lastWake+1, c.ready, plural(len(c.woke), "parked task", "parked tasks"))
 	}
 }
 
