@@ -92,6 +92,7 @@ solutions: ## prove each exercise: its check fails on the steps, and passes with
 
 docs: ## rewrite the code excerpts and outputs in the docs from the source
 	$(GO) test ./docs -count=1 -update
+	$(GO) test ./docs/timeline -count=1 -update
 
 bench: ## task switches (step 2), then the echo servers under load, pinned; about 4 minutes (LESSON_SERVER=..., DOCS=1)
 	@if [ -z "$(LESSON_SERVER)" ]; then \
