@@ -84,7 +84,10 @@ cross: ## vet (so, build) everything, tests and exercise checks included, for ma
 	@for os in $(CROSS); do echo "GOOS=$$os $(GO) vet ./..."; GOOS=$$os $(GO) vet ./... || exit 1; done
 	$(GO) vet -tags exercises ./...
 
-check: ## check an exercise of docs/exercises.md: make check EX=step3-sleep; with no EX, all of them
+# make check FORMAT=csv STUDENT=name: the same board as CSV, for a teacher
+# to collect (docs/teaching.md). Make passes both to check.sh in the
+# environment.
+check: ## check an exercise of docs/exercises.md: make check EX=step3-sleep; with no EX, all of them (FORMAT=csv: as CSV)
 	@sh docs/exercises/check.sh $(EX)
 
 solutions: ## prove each exercise: its check fails on the steps, and passes with its solution

@@ -92,15 +92,7 @@ func TestLinks(t *testing.T) {
 // a section in exercises.md and a solution, and that every solution has an
 // exercise.
 func TestExercisesAgree(t *testing.T) {
-	list, err := os.ReadFile("exercises/list.sh")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := regexp.MustCompile(`(?m)^EXERCISES="([^"]*)"`).FindSubmatch(list)
-	if m == nil {
-		t.Fatal("exercises/list.sh sets no EXERCISES")
-	}
-	names := strings.Fields(string(m[1]))
+	names := listedExercises(t)
 	doc, err := os.ReadFile("exercises.md")
 	if err != nil {
 		t.Fatal(err)
