@@ -22,7 +22,7 @@ var commandsBlock = regexp.MustCompile("(?m)^[ \t]*<!-- commands -->\n[ \t]*```c
 // blocks, as far as a test can without a classroom:
 //
 //	make T ...           make -n T ... succeeds (the target exists), and EX= names an exercise
-//	go run ./P ARGS      P builds and takes every flag in ARGS; after a |, grep may filter it
+//	go run ./P ARGS      P builds and takes every flag in ARGS; after a |, grep or tee may follow
 //	go build ... ./P     P builds
 //	go test ./P -run T   P has a test function T
 //	go version           runs
@@ -81,14 +81,15 @@ func (c *commandChecker) check(t *testing.T, cmd string) {
 	switch prog, _, _ := strings.Cut(cmd, " "); prog {
 	case "make", "go":
 		for i, part := range strings.Split(cmd, " | ") {
-			part, _, _ = strings.Cut(part, " > ") // where the output goes is the reader's affair
+			part, _, _ = strings.Cut(part, " > ") // where output comes from and goes is the reader's affair
+			part, _, _ = strings.Cut(part, " < ")
 			part = strings.TrimSpace(part)
 			switch prog, args, _ := strings.Cut(part, " "); {
 			case prog == "make":
 				c.makeTarget(t, args)
 			case prog == "go":
 				c.goCommand(t, shellWords(t, args))
-			case i > 0 && prog == "grep":
+			case i > 0 && (prog == "grep" || prog == "tee"):
 			default:
 				t.Errorf("%q: this test cannot check it", part)
 			}
