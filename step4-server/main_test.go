@@ -277,10 +277,10 @@ func letters(n int) []byte {
 	return b
 }
 
-// TestPartialWrites sends 1 MiB at once to a client with a small receive
-// buffer that reads 100 bytes at a time: the server's writes cannot all
-// complete at once, and every byte must still come back, in order.
-func TestPartialWrites(t *testing.T) {
+// TestSlowReader sends 1 MiB at once to a client with a small receive
+// buffer that reads 100 bytes at a time: the server must wait on Send until
+// the client has room, and every byte must still come back, in order.
+func TestSlowReader(t *testing.T) {
 	s := startServer(t, nil, "-quiet")
 	d := net.Dialer{Timeout: wait, Control: func(_, _ string, rc syscall.RawConn) error {
 		var err error
@@ -390,8 +390,8 @@ func TestSelectLimit(t *testing.T) {
 	}
 	// Each connection past the limit is refused with one line; the server
 	// accepts in order, so the last connection is one of them.
-	line := s.expect(s.stderr, "connection from")
-	if !strings.Contains(line, "past select's limit, FD_SETSIZE = 1024") {
+	line := s.expect(s.stderr, "") // the server's first complaint
+	if !strings.HasPrefix(line, "connection from") || !strings.Contains(line, "past select's limit, FD_SETSIZE = 1024") {
 		t.Fatalf("the server said %q", line)
 	}
 	if _, err := conns[n-1].Read(make([]byte, 1)); err != io.EOF {
@@ -513,22 +513,6 @@ func TestShutdown(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-// TestSignalsInterruptSelect sends the server signals that the Go runtime
-// takes and ignores (SIGURG): each wakes select with EINTR, which must be
-// retried, not fatal.
-func TestSignalsInterruptSelect(t *testing.T) {
-	s := startServer(t, nil)
-	c := s.dial()
-	for i := range 200 {
-		if err := s.cmd.Process.Signal(syscall.SIGURG); err != nil {
-			t.Fatal(err)
-		}
-		if err := echo(c, strconv.Itoa(i)); err != nil {
-			t.Fatal(err)
-		}
 	}
 }
 

@@ -1,0 +1,289 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"iter"
+	"log"
+	"net"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// These tests run the scheduler in the test process, with tasks written for
+// each case, so that a task is exactly where the case needs it when
+// something goes wrong.
+
+// named is a task to schedule: its name and its generator.
+type named struct {
+	name string
+	gen  iter.Seq2[reason, int]
+}
+
+// schedule empties the scheduler, adds the tasks in order, runs them all
+// (within the tests' bound), and returns what the scheduler logged. The log
+// also goes to stderr, where go test shows it if the test fails, and where
+// it is seen if a log.Fatal ends the test process.
+func schedule(t *testing.T, gens ...named) string {
+	t.Helper()
+	tasks = deque[*task]{}
+	for _, w := range []*waitMap{recvWait, sendWait} {
+		for fd := range w.tasks {
+			w.remove(fd)
+		}
+	}
+	exitWait = nil
+	var logged bytes.Buffer
+	log.SetOutput(io.MultiWriter(&logged, os.Stderr))
+	defer log.SetOutput(os.Stderr)
+	quiet = true
+	defer func() { quiet = false }()
+	for _, g := range gens {
+		newTask(g.name, g.gen)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		run()
+	}()
+	select {
+	case <-done:
+	case <-time.After(wait):
+		t.Fatal("run() did not return")
+	}
+	return logged.String()
+}
+
+// pipe returns both ends of a new non-blocking pipe, closed when the test
+// ends. Each end is numbered above min, so that a test can say which of
+// two descriptors select reports first (wake goes lowest first).
+func pipe(t *testing.T, min int) (r, w int) {
+	t.Helper()
+	var p [2]int
+	if err := unix.Pipe(p[:]); err != nil {
+		t.Fatal(err)
+	}
+	for i, fd := range p {
+		if fd <= min {
+			high, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, min+1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			unix.Close(fd)
+			p[i] = high
+		}
+		if err := unix.SetNonblock(p[i], true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() { unix.Close(p[0]); unix.Close(p[1]) })
+	return p[0], p[1]
+}
+
+// socketPair returns the server's end of a new connected pair of sockets,
+// non-blocking as tcpServer makes them, and the client's end as a
+// net.Conn with the tests' deadline. The client's end closes when the test
+// ends; the server's end is the handler's to close.
+func socketPair(t *testing.T) (int, *net.UnixConn) {
+	t.Helper()
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unix.SetNonblock(fds[0], true)
+	f := os.NewFile(uintptr(fds[1]), "client")
+	defer f.Close()
+	c, err := net.FileConn(f) // a copy of the descriptor, with deadlines
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetDeadline(time.Now().Add(wait))
+	t.Cleanup(func() { c.Close() })
+	return fds[0], c.(*net.UnixConn)
+}
+
+// goodTask waits for its pipe to be readable three times, reading a byte
+// each time, and counts its rounds in *rounds.
+func goodTask(rfd int, rounds *int) iter.Seq2[reason, int] {
+	return func(yield func(reason, int) bool) {
+		buf := make([]byte, 1)
+		for range 3 {
+			if !yield(Recv, rfd) {
+				return
+			}
+			if _, err := unix.Read(rfd, buf); err != nil {
+				return
+			}
+			*rounds++
+		}
+	}
+}
+
+// exitWaiter waits on Exit once, then notes in *wokeAt how many rounds
+// the good task had done by then.
+func exitWaiter(wokeAt *int, rounds *int) iter.Seq2[reason, int] {
+	return func(yield func(reason, int) bool) {
+		if yield(Exit, 0) {
+			*wokeAt = *rounds
+		}
+	}
+}
+
+// TestBrokenTasksAreStoppedAndOthersGoOn checks each way a task can fail,
+// as step 3 does: the failing task is reported by name and stopped (its
+// defers run), and a good task beside it still finishes. A failing task has
+// ended too, so a task that waits on Exit (as tcpServer does when out of
+// descriptors) must wake at once, not when the good task ends.
+func TestBrokenTasksAreStoppedAndOthersGoOn(t *testing.T) {
+	cases := []struct {
+		name string
+		bad  func(closed *bool) iter.Seq2[reason, int]
+		want string
+	}{
+		{"unknown reason", func(closed *bool) iter.Seq2[reason, int] {
+			return func(yield func(reason, int) bool) {
+				defer func() { *closed = true }()
+				yield(reason(7), 0)
+			}
+		}, "task bad stopped: unknown yield reason reason(7)"},
+		{"panic", func(closed *bool) iter.Seq2[reason, int] {
+			return func(yield func(reason, int) bool) {
+				defer func() { *closed = true }()
+				panic("boom")
+			}
+		}, "task bad stopped: panic: boom"},
+		{"descriptor past FD_SETSIZE", func(closed *bool) iter.Seq2[reason, int] {
+			return func(yield func(reason, int) bool) {
+				defer func() { *closed = true }()
+				yield(Recv, unix.FD_SETSIZE)
+			}
+		}, "task bad stopped: descriptor 1024 is outside what select can watch (0 to 1023)"},
+		{"negative descriptor", func(closed *bool) iter.Seq2[reason, int] {
+			return func(yield func(reason, int) bool) {
+				defer func() { *closed = true }()
+				yield(Send, -1)
+			}
+		}, "task bad stopped: descriptor -1 is outside what select can watch"},
+		{"descriptor that is not open", func(closed *bool) iter.Seq2[reason, int] {
+			var p [2]int
+			if err := unix.Pipe(p[:]); err != nil {
+				t.Fatal(err)
+			}
+			unix.Close(p[0])
+			unix.Close(p[1])
+			return func(yield func(reason, int) bool) {
+				defer func() { *closed = true }()
+				yield(Recv, p[0])
+			}
+		}, "which is not open"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r, w := pipe(t, 0)
+			rounds, closed, wokeAt := 0, false, -1
+			if _, err := unix.Write(w, []byte("abc")); err != nil {
+				t.Fatal(err)
+			}
+			logged := schedule(t,
+				named{"waiter", exitWaiter(&wokeAt, &rounds)},
+				named{"bad", c.bad(&closed)},
+				named{"good", goodTask(r, &rounds)})
+			if !strings.Contains(logged, c.want) {
+				t.Errorf("log = %q, want it to say %q", logged, c.want)
+			}
+			if !closed {
+				t.Error("the broken task's deferred calls did not run")
+			}
+			if rounds != 3 {
+				t.Errorf("the good task ran %d rounds, want 3", rounds)
+			}
+			if wokeAt != 0 {
+				t.Errorf("the task waiting on Exit woke after the good task's round %d, want as soon as the broken task was stopped (-1: never)", wokeAt)
+			}
+		})
+	}
+}
+
+// TestTwoWaitersOnOneDescriptor checks that a second task waiting on the
+// same descriptor is refused: a map holds one task per descriptor, and the
+// lesson's dict would silently lose the first one.
+func TestTwoWaitersOnOneDescriptor(t *testing.T) {
+	r, w := pipe(t, 0)
+	if _, err := unix.Write(w, []byte("abc")); err != nil {
+		t.Fatal(err)
+	}
+	var first, second int
+	logged := schedule(t, named{"first", goodTask(r, &first)}, named{"second", goodTask(r, &second)})
+	if want := "task second stopped: task first already waits on Recv of descriptor"; !strings.Contains(logged, want) {
+		t.Errorf("log = %q, want %q", logged, want)
+	}
+	if first != 3 || second != 0 {
+		t.Errorf("rounds = %d and %d, want 3 and 0", first, second)
+	}
+}
+
+// victim waits once for why on fd; *stopped says that its deferred calls
+// ran, *resumed that the scheduler resumed it instead of stopping it.
+func victim(why reason, fd int, stopped, resumed *bool) iter.Seq2[reason, int] {
+	return func(yield func(reason, int) bool) {
+		defer func() { *stopped = true }()
+		*resumed = yield(why, fd)
+	}
+}
+
+// TestShutdownStopsEveryTask runs the shutdown task beside a task that is,
+// when the signal comes, waiting on Recv, on Send, on Exit, or ready to run.
+// Wherever it is, it must be stopped (its deferred calls close its
+// connection) and never resumed, and run() must return.
+func TestShutdownStopsEveryTask(t *testing.T) {
+	for _, where := range []string{"Recv", "Exit", "ready"} {
+		t.Run(where, func(t *testing.T) {
+			sig, kick := pipe(t, 0) // the signal pipe, with its byte already in
+			if _, err := unix.Write(kick, []byte{0}); err != nil {
+				t.Fatal(err)
+			}
+			var stopped, resumed bool
+			var v iter.Seq2[reason, int]
+			switch where {
+			case "Recv": // a pipe with nothing to read
+				r, _ := pipe(t, 0)
+				v = victim(Recv, r, &stopped, &resumed)
+			case "Exit":
+				v = victim(Exit, 0, &stopped, &resumed)
+			case "ready": // woken by the same select as the shutdown task, after it
+				r, w := pipe(t, sig)
+				unix.Write(w, []byte{0})
+				v = victim(Recv, r, &stopped, &resumed)
+			}
+			schedule(t, named{"victim", v}, named{"shutdown", shutdown(sig)})
+			if !stopped || resumed {
+				t.Errorf("the task waiting on %s: stopped = %v, resumed = %v; want stopped and not resumed", where, stopped, resumed)
+			}
+		})
+	}
+	// A handler has read a message and waits on Send to reply when the
+	// signal comes: its socket's descriptor is below the signal pipe's, so
+	// select wakes it first, and the shutdown task runs next.
+	t.Run("Send", func(t *testing.T) {
+		fd, client := socketPair(t)
+		sig, kick := pipe(t, fd)
+		if _, err := client.Write([]byte("Hello")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := unix.Write(kick, []byte{0}); err != nil {
+			t.Fatal(err)
+		}
+		schedule(t, named{"echoHandler(pair)", echoHandler(fd, "pair")}, named{"shutdown", shutdown(sig)})
+		got, err := io.ReadAll(client)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) > 0 {
+			t.Errorf("the handler waiting on Send was resumed after the shutdown, and replied %q", got)
+		}
+	})
+}
