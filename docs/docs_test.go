@@ -31,6 +31,10 @@ var update = flag.Bool("update", false, "rewrite the excerpts in the Markdown fi
 // Type.method. Lines are "from-to", and optional.
 var excerpt = regexp.MustCompile("(?m)^<!-- (code|output): (\\S+)((?: [^\\s>]+)*) -->\n```([a-z]*)\n((?s:.*?))```\n")
 
+// marker finds what looks like an excerpt's marker, well written or not:
+// an HTML comment at the start of a line that begins with code or output.
+var marker = regexp.MustCompile(`(?mi)^[ \t]*<!--[ \t]*(code|output)\b.*`)
+
 // TestExcerpts checks (or, with -update, rewrites) every excerpt in the
 // Markdown files under docs/ and in the README.
 func TestExcerpts(t *testing.T) {
@@ -38,6 +42,9 @@ func TestExcerpts(t *testing.T) {
 		text, err := os.ReadFile(md)
 		if err != nil {
 			t.Fatal(err)
+		}
+		for _, bad := range malformed(text) {
+			t.Errorf("%s: %s", md, bad)
 		}
 		var failed bool
 		fixed := excerpt.ReplaceAllFunc(text, func(block []byte) []byte {
@@ -62,6 +69,47 @@ func TestExcerpts(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Logf("rewrote %s", md)
+		}
+	}
+}
+
+// malformed describes each marker in text that does not start an excerpt
+// as excerpt reads them (a mistyped marker, or a fence such as ```Go): an
+// excerpt that is not read is not checked.
+func malformed(text []byte) []string {
+	starts := map[int]bool{}
+	for _, m := range excerpt.FindAllIndex(text, -1) {
+		starts[m[0]] = true
+	}
+	var bad []string
+	for _, m := range marker.FindAllIndex(text, -1) {
+		if !starts[m[0]] {
+			line := bytes.Count(text[:m[0]], []byte("\n")) + 1
+			bad = append(bad, fmt.Sprintf("line %d: %q starts no excerpt; write <!-- code: PATH NAME... --> or <!-- output: PATH FROM-TO -->, then a fence of ```go or ```text", line, text[m[0]:m[1]]))
+		}
+	}
+	return bad
+}
+
+// TestMalformedMarkers checks that malformed catches the mistakes that
+// would make TestExcerpts pass over an excerpt.
+func TestMalformedMarkers(t *testing.T) {
+	const body = "func main() {}\n```\n"
+	for text, want := range map[string]int{
+		"<!-- code: step1-generators/main.go main -->\n```go\n" + body:   0,
+		"<!-- output: a/b.golden 1-2 -->\n```text\nhi\n```\n":            0,
+		"<!--code: step1-generators/main.go main -->\n```go\n" + body:    1, // no space
+		"<!-- code:step1-generators/main.go main -->\n```go\n" + body:    1,
+		"<!-- Code: step1-generators/main.go main -->\n```go\n" + body:   1,
+		"<!-- code: step1-generators/main.go main -->\n```Go\n" + body:   1, // the fence
+		"<!-- code: step1-generators/main.go main -->\n```go \n" + body:  1,
+		"<!-- code: step1-generators/main.go main -->\n\n```go\n" + body: 1, // a blank line
+		"<!-- code: step1-generators/main.go main ->\n```go\n" + body:    1,
+		"  <!-- code: step1-generators/main.go main -->\n```go\n" + body: 1, // indented
+		"<!-- a comment about code -->\n":                                0,
+	} {
+		if got := malformed([]byte(text)); len(got) != want {
+			t.Errorf("%q: %d complaints, want %d: %q", text, len(got), want, got)
 		}
 	}
 }
