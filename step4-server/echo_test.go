@@ -45,3 +45,42 @@ func TestPartialWrites(t *testing.T) {
 		t.Fatalf("echoHandler wrote %d times through write: it must write with write, not unix.Write, for this test to mean anything", calls)
 	}
 }
+
+// TestWokenForNothing wakes echoHandler for data that is gone when it
+// reads, as select may: man 2 select warns that a descriptor can be
+// reported ready and then block. Here a second descriptor for the same
+// socket, numbered lower, lets a thief task take the data first. The
+// handler's read then says EAGAIN: it must wait again, and serve the
+// client's next message, not end.
+func TestWokenForNothing(t *testing.T) {
+	low, client := socketPair(t)
+	high, err := unix.FcntlInt(uintptr(low), unix.F_DUPFD_CLOEXEC, low+1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(low)
+	if _, err := client.Write([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	eaten := make(chan struct{})
+	thief := func(yield func(reason, int) bool) {
+		defer close(eaten)
+		if yield(Recv, low) {
+			unix.Read(low, make([]byte, 10))
+		}
+	}
+	clientErr := make(chan error, 1)
+	go func() {
+		<-eaten
+		err := echo(client, "Hello")
+		client.CloseWrite() // then the handler reads EOF and ends
+		clientErr <- err
+	}()
+	logged := schedule(t, named{"thief", thief}, named{"echoHandler(pair)", echoHandler(high, "pair")})
+	if logged != "" {
+		t.Fatalf("the handler, woken for data that was gone, said %q", logged)
+	}
+	if err := <-clientErr; err != nil {
+		t.Fatal(err)
+	}
+}
