@@ -22,7 +22,7 @@ LESSON_SERVER ?=
 DOCS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help step1 step2 step3 step4 run test cc-check fmt-check vet staticcheck race cross solutions check docs bench clean
+.PHONY: help step1 step2 step3 step4 run test cc-check fmt-check vet staticcheck race cross solutions faults check fault docs bench clean
 
 help: ## list the targets
 	@echo "usage: make TARGET"
@@ -53,7 +53,7 @@ step4: ## run step 4: the echo server on 127.0.0.1:25000 (ARGS="-addr :25000")
 
 run: step4 ## the same as make step4
 
-test: cc-check fmt-check vet staticcheck race cross solutions ## everything CI checks
+test: cc-check fmt-check vet staticcheck race cross solutions faults ## everything CI checks
 	@echo "make test: all checks passed"
 
 # go test -race needs cgo, so a C compiler: say so in one line, before the
@@ -92,6 +92,12 @@ check: ## check an exercise of docs/exercises.md: make check EX=step3-sleep; wit
 
 solutions: ## prove each exercise: its check fails on the steps, and passes with its solution
 	@sh docs/exercises/solutions.sh
+
+fault: ## see what a fix of step 4 prevents: make fault NAME=partial-write; with no NAME, the list
+	@sh docs/faults/fault.sh $(NAME)
+
+faults: ## prove each fault: its test passes on the steps, and fails with docs/faults/NAME.patch
+	@sh docs/faults/prove.sh
 
 docs: ## rewrite the code excerpts and outputs in the docs from the source
 	$(GO) test ./docs -count=1 -update

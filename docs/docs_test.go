@@ -161,6 +161,55 @@ func TestExercisesAgree(t *testing.T) {
 	}
 }
 
+// TestFaultsAgree checks that every fault in faults/list.sh has its patch,
+// a test that exists, and a link in the README's table of fixes, and that
+// every patch in faults/ is in the list.
+func TestFaultsAgree(t *testing.T) {
+	list, err := os.ReadFile("faults/list.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?ms)^FAULTS='(.*?)'`).FindSubmatch(list)
+	if m == nil {
+		t.Fatal("faults/list.sh sets no FAULTS")
+	}
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, line := range strings.Split(strings.TrimSpace(string(m[1])), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 4 {
+			t.Errorf("faults/list.sh: %q is not NAME FOLDER TEST WHAT", line)
+			continue
+		}
+		name, dir, test := f[0], f[1], strings.Split(f[2], "/")[0]
+		names = append(names, name)
+		if _, err := os.Stat(filepath.Join("faults", name+".patch")); err != nil {
+			t.Errorf("fault %s has no patch: %v", name, err)
+		}
+		if !strings.Contains(string(readme), "[`make fault NAME="+name+"`](docs/faults/"+name+".patch)") {
+			t.Errorf("the README's table of fixes has no link for make fault NAME=%s", name)
+		}
+		tests, _ := filepath.Glob(filepath.Join("..", dir, "*_test.go"))
+		found := false
+		for _, file := range tests {
+			src, _ := os.ReadFile(file)
+			found = found || bytes.Contains(src, []byte("\nfunc "+test+"(t *testing.T)"))
+		}
+		if !found {
+			t.Errorf("fault %s: %s has no test %s", name, dir, test)
+		}
+	}
+	patches, _ := filepath.Glob("faults/*.patch")
+	for _, p := range patches {
+		if name := strings.TrimSuffix(filepath.Base(p), ".patch"); !slices.Contains(names, name) {
+			t.Errorf("%s is no fault in faults/list.sh", p)
+		}
+	}
+}
+
 // markdownFiles lists the README and the Markdown files in docs/.
 func markdownFiles(t *testing.T) []string {
 	files, err := filepath.Glob("*.md")

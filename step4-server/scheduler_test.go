@@ -30,6 +30,11 @@ type named struct {
 // it is seen if a log.Fatal ends the test process.
 func schedule(t *testing.T, gens ...named) string {
 	t.Helper()
+	select {
+	case <-running:
+	default:
+		t.Fatal("run() from an earlier test still runs")
+	}
 	tasks = deque[*task]{}
 	for _, w := range []*waitMap{recvWait, sendWait} {
 		for fd := range w.tasks {
@@ -39,13 +44,15 @@ func schedule(t *testing.T, gens ...named) string {
 	exitWait = nil
 	var logged bytes.Buffer
 	log.SetOutput(io.MultiWriter(&logged, os.Stderr))
-	defer log.SetOutput(os.Stderr)
+	log.SetFlags(0) // as main sets it
+	defer func() { log.SetOutput(os.Stderr); log.SetFlags(log.LstdFlags) }()
 	quiet = true
 	defer func() { quiet = false }()
 	for _, g := range gens {
 		newTask(g.name, g.gen)
 	}
 	done := make(chan struct{})
+	running = done
 	go func() {
 		defer close(done)
 		run()
@@ -57,6 +64,14 @@ func schedule(t *testing.T, gens ...named) string {
 	}
 	return logged.String()
 }
+
+// running is closed once the last run() that schedule started has
+// returned: a test must not reset the scheduler under a run() that hangs.
+var running = func() chan struct{} {
+	done := make(chan struct{})
+	close(done)
+	return done
+}()
 
 // pipe returns both ends of a new non-blocking pipe, closed when the test
 // ends. Each end is numbered above min, so that a test can say which of

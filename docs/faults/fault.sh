@@ -1,0 +1,44 @@
+#!/bin/sh
+# make fault NAME=partial-write: shows what one of step 4's fixes prevents.
+# On a copy of the tree (the tree itself is left alone), it undoes the fix
+# with docs/faults/NAME.patch and runs the one test that catches it.
+# make fault: lists the faults.
+set -u
+cd "$(dirname "$0")/../.." || exit 2
+GO=${GO:-go}
+. docs/faults/list.sh
+if [ $# -eq 0 ] || [ -z "$1" ]; then
+	echo "Each fault undoes one of step 4's fixes; see it fail with: make fault NAME=..."
+	printf '%s\n' "$FAULTS" | while read -r name dir test what; do
+		[ -n "$name" ] && printf '  %-14s %s\n' "$name" "$what"
+	done
+	exit 0
+fi
+line=$(printf '%s\n' "$FAULTS" | awk -v n="$1" '$1 == n')
+if [ -z "$line" ]; then
+	echo "no fault called $1; \`make fault\` lists them"
+	exit 2
+fi
+set -f
+set -- $line
+name=$1 dir=$2 test=$3
+shift 3
+root=$(pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+# The files git tracks, as they are in the working tree.
+git ls-files -z | tar --null -T - -cf - | tar -xf - -C "$tmp"
+echo "The fix: $*."
+echo "docs/faults/$name.patch undoes it, on a copy of the tree:"
+echo
+grep -v -e '^diff --git' -e '^index ' "docs/faults/$name.patch"
+echo
+(cd "$tmp" && git apply "$root/docs/faults/$name.patch") || exit 2
+run="^$(printf '%s' "$test" | sed 's|/|$/^|g')\$" # TestX/sub: ^TestX$/^sub$
+echo "$GO test -count=1 -run '$run' ./$dir"
+if (cd "$tmp" && $GO test -count=1 -run "$run" "./$dir"); then
+	echo "$test passes without the fix: docs/faults/$name.patch no longer undoes it."
+	exit 1
+fi
+echo
+echo "That is what the fix prevents. The test, $test, is in $dir/; the fix, in the lines the patch takes out."
