@@ -144,7 +144,7 @@ func (s *server) dial() net.Conn {
 	s.t.Helper()
 	c, err := net.DialTimeout("tcp", s.addr, wait)
 	if err != nil {
-		s.t.Fatal(err)
+		s.t.Fatalf("%v; %s", err, s.lastWords())
 	}
 	c.SetDeadline(time.Now().Add(wait))
 	s.t.Cleanup(func() { c.Close() })
@@ -179,6 +179,24 @@ func (s *server) stop(sig os.Signal) error {
 	case <-time.After(wait):
 		s.t.Fatalf("server still running %v after %v", wait, sig)
 		return nil
+	}
+}
+
+// lastWords waits for the server to exit, within the tests' bound, and
+// returns what it said on stderr, to explain a failure.
+func (s *server) lastWords() string {
+	var said []string
+	timeout := time.After(wait)
+	for {
+		select {
+		case line, ok := <-s.stderr: // closed when the server has exited
+			if !ok {
+				return fmt.Sprintf("the server exited, saying %q", said)
+			}
+			said = append(said, line)
+		case <-timeout:
+			return fmt.Sprintf("the server still runs, and said %q", said)
+		}
 	}
 }
 
@@ -366,6 +384,9 @@ func TestResetsStayWithTheirClient(t *testing.T) {
 		if err := <-errs; err != nil {
 			t.Error(err)
 		}
+	}
+	if t.Failed() {
+		t.Fatal(s.lastWords())
 	}
 	if err := echo(s.dial(), "after the storm\n"); err != nil {
 		t.Fatal(err)

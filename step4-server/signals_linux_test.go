@@ -39,7 +39,7 @@ func TestSignalsInterruptSelect(t *testing.T) {
 		// could wake select first, and it would return no error.
 		delivered(t, pid, tid, unix.SIGURG)
 		if err := echo(c, strconv.Itoa(i)); err != nil {
-			t.Fatalf("signal %d to the thread in select, then: %v%s", i+1, err, s.lastWords())
+			t.Fatalf("signal %d to the thread in select, then: %v; %s", i+1, err, s.lastWords())
 		}
 	}
 }
@@ -96,22 +96,4 @@ func delivered(t *testing.T, pid, tid int, sig unix.Signal) {
 		}
 	}
 	t.Fatalf("thread %d did not take signal %v within %v", tid, sig, wait)
-}
-
-// lastWords waits for the server to exit, within the tests' bound, and
-// returns what it said on stderr, to explain a failure.
-func (s *server) lastWords() string {
-	var said []string
-	timeout := time.After(wait)
-	for {
-		select {
-		case line, ok := <-s.stderr: // closed when the server has exited
-			if !ok {
-				return fmt.Sprintf("; the server exited, saying %q", said)
-			}
-			said = append(said, line)
-		case <-timeout:
-			return fmt.Sprintf("; the server still runs, and said %q", said)
-		}
-	}
 }
