@@ -8,12 +8,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// TestPartialWrites makes the kernel take at most 3 bytes of each reply
-// that echoHandler writes, and refuse every other write (EAGAIN), as a
-// busy network may. Over loopback it never happens: once select says a
-// socket is writable, the kernel takes a whole reply of 1004 bytes or
-// less. So the test swaps write, the handler's one way to the kernel.
-// Every reply must still arrive whole.
+// TestPartialWrites has the kernel take only part of each reply, as it
+// may on a busy network. Over loopback it never does: once select says a
+// socket is writable, the kernel takes a whole reply of 1004 bytes or less.
+// So the test swaps write, the handler's one way to the kernel, for one
+// that hands the kernel at most 3 bytes, and every other time returns
+// EAGAIN without calling it. Every reply must still arrive whole.
 func TestPartialWrites(t *testing.T) {
 	calls := 0
 	write = func(fd int, p []byte) (int, error) {

@@ -18,8 +18,8 @@ import (
 func TestListenBacklog(t *testing.T) {
 	want := unix.SOMAXCONN
 	if b, err := os.ReadFile("/proc/sys/net/core/somaxconn"); err == nil {
-		if max, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
-			want = min(want, max)
+		if limit, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+			want = min(want, limit)
 		}
 	}
 	fd, err := listen(&unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}})
