@@ -434,14 +434,14 @@ func needFiles(t *testing.T, n uint64) {
 	}
 }
 
-// TestBurst connects 1000 clients at once; each gets its first reply, and
-// none has to retry its connection. The lesson's listen(5) would overflow
-// the kernel's queue of connections waiting to be accepted, and the
-// clients whose connection requests were dropped would retry for seconds.
+// TestBurst connects 1000 clients at once, and each gets its first reply.
+// Whether any had to retry its connection is not counted here: Linux
+// counts overflowing listen queues for the whole machine, and other
+// programs' overflows would be taken for ours. TestListenBacklog reads
+// the listening socket's own backlog instead.
 func TestBurst(t *testing.T) {
 	needFiles(t, 1200)
 	s := startServer(t, nil, "-quiet")
-	before, counted := listenOverflows(t)
 	errs := make(chan error, 1000)
 	start := make(chan struct{})
 	for i := range 1000 {
@@ -463,41 +463,6 @@ func TestBurst(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	t.Run("no retries", func(t *testing.T) {
-		if !counted {
-			t.Skip("counts listen queue overflows in /proc/net/netstat, which only Linux has")
-		}
-		if after, _ := listenOverflows(t); after > before {
-			t.Errorf("the listen queue overflowed %d times: connections were dropped and retried", after-before)
-		}
-	})
-}
-
-// listenOverflows returns how often a listen queue has overflowed on this
-// machine, from Linux's /proc/net/netstat; ok is false where there is no
-// such count.
-func listenOverflows(t *testing.T) (n int, ok bool) {
-	b, err := os.ReadFile("/proc/net/netstat")
-	if err != nil {
-		return 0, false
-	}
-	lines := strings.Split(string(b), "\n")
-	for i := 0; i+1 < len(lines); i++ {
-		names, values := strings.Fields(lines[i]), strings.Fields(lines[i+1])
-		if len(names) == 0 || names[0] != "TcpExt:" || len(values) != len(names) {
-			continue
-		}
-		for j, name := range names {
-			if name == "ListenOverflows" {
-				n, err := strconv.Atoi(values[j])
-				if err != nil {
-					t.Fatal(err)
-				}
-				return n, true
-			}
-		}
-	}
-	return 0, false
 }
 
 // TestShutdown stops the server with SIGINT and SIGTERM: it closes every
