@@ -9,8 +9,8 @@
 // `diff step3-io-wait/scheduler.go step4-server/scheduler.go` shows all that
 // a server needs from step 3's scheduler. The rest supports them: listen.go
 // (addresses, the listening socket, what to try when listening fails),
-// signals.go (Ctrl-C), select.go (step 3's select, tuned for speed) and
-// deque.go (as in step 2).
+// signals.go (Ctrl-C), output.go (printing without ever waiting),
+// select.go (step 3's select, tuned for speed) and deque.go (as in step 2).
 //
 // Unlike the lesson's server.py, this one holds up against real clients:
 //   - a reply is written in full even when the kernel takes only part of it;
@@ -20,6 +20,7 @@
 //   - a task that panics or misbehaves is stopped, and the others go on
 //     (scheduler.go); EINTR is retried and a closed descriptor dropped (select.go);
 //   - it listens on 127.0.0.1 with the largest backlog, not 5 (listen.go);
+//   - a stdout or stderr that nobody reads cannot stop it (output.go);
 //   - Ctrl-C or SIGTERM closes every connection and exits cleanly (signals.go).
 //
 // Run it: go run ./step4-server (the whole folder: `go run main.go` alone fails
@@ -32,12 +33,10 @@ import (
 	"iter"
 	"log"
 	"os"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
-
-// served and echoed count connections and bytes, for the summary at exit.
-var served, echoed int
 
 // tcpServer opens a listening socket on addr, and returns the task that
 // accepts clients and starts handler(fd, address) for each as a new task.
@@ -116,13 +115,9 @@ func echoHandler(fd int, addr string) iter.Seq2[reason, int] {
 	return func(yield func(reason, int) bool) {
 		defer func() { // runs however the task ends: client gone, error, or shutdown
 			unix.Close(fd)
-			if !quiet {
-				fmt.Println("Connection closed", addr)
-			}
+			say("Connection closed", addr)
 		}()
-		if !quiet {
-			fmt.Println("Connection from", addr)
-		}
+		say("Connection from", addr)
 		var reply []byte // "GOT:" and the data; it grows to the largest reply, then is reused
 		for {
 			if !yield(Recv, fd) {
@@ -187,14 +182,7 @@ func main() {
 	}
 	newTask("tcpServer", server)
 	newTask("shutdown", shutdown(sigfd))
+	startOutput()
 	run()
-	fmt.Printf("Served %s, echoed %s\n", count(served, "connection"), count(echoed, "byte"))
-}
-
-// count says n things, in the singular when n is 1: "1 connection".
-func count(n int, thing string) string {
-	if n == 1 {
-		return "1 " + thing
-	}
-	return fmt.Sprintf("%d %ss", n, thing)
+	stopOutput(time.Second, summary()...)
 }

@@ -54,10 +54,6 @@ var exitWait []*task
 // trace, when on, makes run() print a line for each thing it does.
 var trace bool
 
-// quiet, when on, keeps the scheduler and the handlers from printing a line
-// for each task or connection.
-var quiet bool
-
 // newTask wraps a generator as a task and puts it on the ready queue.
 func newTask(name string, gen iter.Seq2[reason, int]) {
 	next, stop := iter.Pull2(gen)
@@ -78,16 +74,14 @@ func run() {
 		}
 		t := tasks.popFront()
 		if trace {
-			fmt.Println("[trace] resume", t.name)
+			stdout.Println("[trace] resume", t.name)
 		}
 		why, fd, ok, err := resume(t)
 		switch {
 		case err != nil:
 			fail(t, err)
 		case !ok:
-			if !quiet {
-				fmt.Println("Task done")
-			}
+			say("Task done")
 			ended()
 		case why == Recv:
 			park(recvWait, t, why, fd)
@@ -158,7 +152,7 @@ func park(wait *waitMap, t *task, why reason, fd int) {
 		fail(t, fmt.Errorf("task %s already waits on %v of descriptor %d", wait.tasks[fd].name, why, fd))
 	default:
 		if trace {
-			fmt.Printf("[trace] %s waits on %v of fd %d\n", t.name, why, fd)
+			stdout.Printf("[trace] %s waits on %v of fd %d\n", t.name, why, fd)
 		}
 		wait.add(fd, t)
 	}

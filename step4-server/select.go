@@ -55,10 +55,10 @@ func ioWait() {
 		dropClosed(sendWait)
 		return
 	case err != nil:
-		log.Fatalf("select: %v", err)
+		log.Panicf("select: %v", err) // not Fatalf: its line would only be queued (output.go)
 	}
 	if trace {
-		fmt.Printf("[trace] select: %d ready\n", n)
+		stdout.Printf("[trace] select: %d ready\n", n)
 	}
 	recvWait.wake(&r)
 	sendWait.wake(&w)

@@ -18,7 +18,7 @@ func shutdown(fd int) iter.Seq2[reason, int] {
 		if !yield(Recv, fd) {
 			return
 		}
-		fmt.Println("Shutting down")
+		stdout.Println("Shutting down")
 		stopAll()
 	}
 }

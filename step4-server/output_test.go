@@ -1,0 +1,114 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+// stuckServer runs the server with -trace, its stdout and stderr both a
+// pipe (as in `go run ./step4-server 2>&1 | less`), and returns it with
+// the read end of the pipe, which the test reads only as far as the
+// "Listening on" line.
+func stuckServer(t *testing.T) (*server, *os.File) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	s := &server{t: t, cmd: mainCommand(context.Background(), nil, "-trace", "-addr", "127.0.0.1:0"), exited: make(chan error, 1)}
+	s.cmd.Stdout, s.cmd.Stderr = w, w
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	go func() { s.exited <- s.cmd.Wait() }()
+	t.Cleanup(func() {
+		s.cmd.Process.Kill()
+		<-s.exited
+	})
+	r.SetReadDeadline(time.Now().Add(wait))
+	line, err := readLine(r)
+	if !strings.HasPrefix(line, "Listening on ") {
+		t.Fatalf("the server said %q (%v)", line, err)
+	}
+	s.addr = strings.TrimSuffix(strings.Fields(line)[2], ";")
+	return s, r
+}
+
+// readLine reads one line from r, a byte at a time, so that it reads
+// nothing past it.
+func readLine(r io.Reader) (string, error) {
+	var line []byte
+	b := make([]byte, 1)
+	for {
+		if _, err := r.Read(b); err != nil {
+			return string(line), err
+		}
+		if b[0] == '\n' {
+			return string(line), nil
+		}
+		line = append(line, b[0])
+	}
+}
+
+// overflow has 300 clients echo three messages each. With -trace, that
+// is hundreds of kilobytes of output: far more than a pipe holds (64 KiB
+// on Linux) and than the server's queue of lines.
+func overflow(t *testing.T, s *server) {
+	t.Helper()
+	for i := range 300 {
+		c := s.dial()
+		for j := range 3 {
+			if err := echo(c, fmt.Sprintf("client %d, message %d", i, j)); err != nil {
+				t.Fatalf("client %d: %v; is the server stuck writing its output?", i, err)
+			}
+		}
+		c.Close()
+	}
+}
+
+// TestStuckOutput: the server's output is a pipe that nobody reads. It
+// must go on serving, and stop within its bound on Ctrl-C.
+func TestStuckOutput(t *testing.T) {
+	s, _ := stuckServer(t)
+	overflow(t, s)
+	start := time.Now()
+	if err := s.stop(os.Interrupt); err != nil {
+		t.Fatalf("exit: %v", err)
+	}
+	// One second for the final flush; the rest allows for a loaded machine
+	// and the race detector.
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("the server took %v to stop", took)
+	}
+}
+
+// TestDroppedLines: the output is read again, late. The lines the server
+// could not queue are lost, and its summary says how many.
+func TestDroppedLines(t *testing.T) {
+	s, r := stuckServer(t)
+	overflow(t, s)
+	lines := make(chan string, 1<<16)
+	r.SetReadDeadline(time.Now().Add(wait))
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(r)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	if err := s.stop(os.Interrupt); err != nil {
+		t.Fatalf("exit: %v", err)
+	}
+	line := s.expect(lines, "Dropped ")
+	var n int
+	if _, err := fmt.Sscanf(line, "Dropped %d lines of output: stdout or stderr was not being read", &n); err != nil || n == 0 {
+		t.Errorf("the summary says %q", line)
+	}
+}
