@@ -110,7 +110,7 @@ var write = unix.Write // a test swaps it: loopback never takes part of a reply
 
 // echoHandler serves one client: it waits on Recv, reads up to 1000 bytes,
 // and writes them back after "GOT:", until the client closes. Any error
-// ends this client's task only, with one line naming the client.
+// ends this client's task only.
 func echoHandler(fd int, addr string) iter.Seq2[reason, int] {
 	return func(yield func(reason, int) bool) {
 		defer func() { // runs however the task ends: client gone, error, or shutdown
@@ -128,7 +128,7 @@ func echoHandler(fd int, addr string) iter.Seq2[reason, int] {
 				continue // woken, but the data is gone: wait again
 			}
 			if err != nil {
-				log.Printf("%s: read: %v", addr, err)
+				clientError(addr, "read", err)
 				return
 			}
 			if n == 0 {
@@ -147,7 +147,7 @@ func echoHandler(fd int, addr string) iter.Seq2[reason, int] {
 					continue
 				}
 				if err != nil {
-					log.Printf("%s: write: %v", addr, err)
+					clientError(addr, "write", err)
 					return
 				}
 				out = out[m:]
@@ -160,7 +160,7 @@ func echoHandler(fd int, addr string) iter.Seq2[reason, int] {
 func main() {
 	addr := flag.String("addr", "127.0.0.1:25000", "`host:port` to listen on; :25000 listens on every IPv4 interface")
 	flag.BoolVar(&trace, "trace", false, "print a line for each scheduler event")
-	flag.BoolVar(&quiet, "quiet", false, "print no line per connection (for load tests)")
+	flag.BoolVar(&quiet, "quiet", false, "print no line per connection or client error, only counts at exit (for load tests)")
 	flag.Usage = func() {
 		fmt.Fprintln(flag.CommandLine.Output(), "usage: step4-server [-addr host:port] [-quiet] [-trace]")
 		flag.PrintDefaults()

@@ -368,7 +368,7 @@ func resetAfter(s *server, msg string) error {
 // 50 that reset their connections mid-stream: every good client gets all
 // its replies, and each reset ends only its own task.
 func TestResetsStayWithTheirClient(t *testing.T) {
-	s := startServer(t, nil, "-quiet")
+	s := startServer(t, nil)
 	errs := make(chan error, 100)
 	for i := range 50 {
 		go chatter(s.dial(), fmt.Sprint("good ", i), 50, errs)

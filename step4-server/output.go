@@ -1,9 +1,13 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"log"
+	"maps"
 	"os"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -50,7 +54,7 @@ func (q queue) Write(p []byte) (int, error) {
 var stdout = log.New(queue{os.Stdout}, "", 0)
 
 // quiet, when on, keeps the scheduler and the handlers from printing a line
-// for each task or connection.
+// for each task, connection or client error.
 var quiet bool
 
 // say prints a line about one task or connection, unless -quiet.
@@ -94,13 +98,35 @@ func stopOutput(d time.Duration, last ...string) {
 	}
 }
 
-// served and echoed count connections accepted and bytes echoed back.
-var served, echoed int
+// served and echoed count connections accepted and bytes echoed back;
+// clientErrors counts the errors on clients' connections, by kind.
+var (
+	served, echoed int
+	clientErrors   = map[string]int{}
+)
+
+// clientError reports an error on a client's connection: one line naming
+// the client, unless -quiet; and a count, for the summary.
+func clientError(addr, op string, err error) {
+	clientErrors[err.Error()]++
+	if !quiet {
+		log.Printf("%s: %s: %v", addr, op, err)
+	}
+}
 
 // summary returns the lines printed at exit. The first is always there;
 // the others only when they have something to count.
 func summary() []string {
 	s := []string{fmt.Sprintf("Served %s, echoed %s", count(served, "connection"), count(echoed, "byte"))}
+	if len(clientErrors) > 0 {
+		kinds := slices.SortedFunc(maps.Keys(clientErrors), func(a, b string) int {
+			return cmp.Or(clientErrors[b]-clientErrors[a], strings.Compare(a, b)) // most frequent first
+		})
+		for i, k := range kinds {
+			kinds[i] = fmt.Sprintf("%d %s", clientErrors[k], k)
+		}
+		s = append(s, "Client errors: "+strings.Join(kinds, ", "))
+	}
 	if dropped > 0 {
 		s = append(s, fmt.Sprintf("Dropped %s of output: stdout or stderr was not being read", count(dropped, "line")))
 	}

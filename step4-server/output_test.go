@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"strings"
 	"testing"
@@ -110,5 +111,36 @@ func TestDroppedLines(t *testing.T) {
 	var n int
 	if _, err := fmt.Sscanf(line, "Dropped %d lines of output: stdout or stderr was not being read", &n); err != nil || n == 0 {
 		t.Errorf("the summary says %q", line)
+	}
+}
+
+// TestQuiet runs 300 clients that reset their connection after a reply,
+// beside 50 that close: with -quiet, the server prints no line for any of
+// them, and its summary counts the connections, the bytes and the resets.
+func TestQuiet(t *testing.T) {
+	s := startServer(t, nil, "-quiet")
+	for i := range 350 {
+		c := s.dial()
+		if err := echo(c, "hi"); err != nil {
+			t.Fatal(err)
+		}
+		if i < 300 {
+			c.(*net.TCPConn).SetLinger(0) // close sends a reset
+		}
+		c.Close()
+	}
+	if err := s.stop(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	var out, errs []string
+	for line := range s.stdout {
+		out = append(out, line)
+	}
+	for line := range s.stderr {
+		errs = append(errs, line)
+	}
+	want := []string{"Shutting down", "Served 350 connections, echoed 700 bytes", "Client errors: 300 connection reset by peer"}
+	if strings.Join(out, "\n") != strings.Join(want, "\n") || len(errs) > 0 {
+		t.Errorf("stdout:\n%s\nstderr:\n%s\nwant on stdout only:\n%s", strings.Join(out, "\n"), strings.Join(errs, "\n"), strings.Join(want, "\n"))
 	}
 }
