@@ -9,14 +9,15 @@
 // `diff step3-io-wait/scheduler.go step4-server/scheduler.go` shows all that
 // a server needs from step 3's scheduler. The rest supports them: listen.go
 // (addresses, the listening socket, what to try when listening fails),
-// signals.go (Ctrl-C), output.go (printing without ever waiting),
-// select.go (step 3's select, tuned for speed) and deque.go (as in step 2).
+// limits.go (what a client sees when the server is full), signals.go
+// (Ctrl-C), output.go (printing without ever waiting), select.go (step 3's
+// select, tuned for speed) and deque.go (as in step 2).
 //
 // Unlike the lesson's server.py, this one holds up against real clients:
 //   - a reply is written in full even when the kernel takes only part of it;
 //   - a reset or broken connection ends that client's task, not the server;
-//   - out of descriptors, it waits for a connection to close, without spinning;
-//   - a descriptor past select's limit (FD_SETSIZE, 1024) is refused, not a panic;
+//   - past select's limit (FD_SETSIZE, 1024) or out of descriptors, a new
+//     client is told "server full" and closed, not left waiting (limits.go);
 //   - a task that panics or misbehaves is stopped, and the others go on
 //     (scheduler.go); EINTR is retried and a closed descriptor dropped (select.go);
 //   - it listens on 127.0.0.1 with the largest backlog, not 5 (listen.go);
@@ -51,13 +52,15 @@ func tcpServer(addr string, handler func(fd int, addr string) iter.Seq2[reason, 
 	if err != nil {
 		return nil, listenError(addr, sa, err)
 	}
+	// A spare descriptor, to refuse clients with when there are none left
+	// (limits.go).
+	reserve()
 	if sa, err := unix.Getsockname(lfd); err == nil { // the real port, if addr asked for port 0
 		ap := addrPort(sa)
 		fmt.Printf("Listening on %s; try: nc %s %d\n", ap, reachable(ap.Addr()), ap.Port())
 	}
 	return func(yield func(reason, int) bool) {
 		defer unix.Close(lfd)
-		warned := false // said "out of descriptors" once: at the limit, every accept would say it
 		for {
 			if !yield(Recv, lfd) {
 				return
@@ -69,13 +72,10 @@ func tcpServer(addr string, handler func(fd int, addr string) iter.Seq2[reason, 
 				continue // the client left before we took it, or a signal came: wait again
 			case unix.EMFILE, unix.ENFILE:
 				// The client stays in the backlog and the socket stays readable:
-				// waiting on Recv again would spin at 100% CPU. Wait for a
-				// connection to end instead.
-				if !warned {
-					log.Printf("accept: %v; waiting for a connection to close", err)
-					warned = true
-				}
-				if !yield(Exit, 0) {
+				// waiting on Recv again would spin at 100% CPU. Refuse the client
+				// with the spare descriptor or, with none, wait for a connection
+				// to end.
+				if !refuseWithSpare(lfd, err) && !yield(Exit, 0) {
 					return
 				}
 				continue
@@ -83,17 +83,17 @@ func tcpServer(addr string, handler func(fd int, addr string) iter.Seq2[reason, 
 				log.Printf("accept: %v", err)
 				continue
 			}
-			peer := addrPort(sa).String()
 			if fd >= unix.FD_SETSIZE {
-				log.Printf("connection from %s refused: descriptor %d is past select's limit, FD_SETSIZE = %d", peer, fd, unix.FD_SETSIZE)
-				unix.Close(fd)
+				refuse(fd, fullSelect)
 				continue
 			}
+			peer := addrPort(sa).String()
 			if err := unix.SetNonblock(fd, true); err != nil {
 				log.Printf("connection from %s: %v", peer, err)
 				unix.Close(fd)
 				continue
 			}
+			accepting()
 			served++
 			newTask("echoHandler("+peer+")", handler(fd, peer))
 		}

@@ -398,30 +398,97 @@ func TestResetsStayWithTheirClient(t *testing.T) {
 	}
 }
 
-// TestSelectLimit holds more connections than select can watch: those
-// whose descriptor would be 1024 or more are closed with a line naming the
-// limit, and the first ones are still served.
+// TestSelectLimit holds more connections than select can watch. Each one
+// whose descriptor would be 1024 or more is told "server full" and closed;
+// the log says so once, and again, with the count, when a connection
+// closes and a new client is served. The next refusal starts a new
+// episode, with its own line.
 func TestSelectLimit(t *testing.T) {
 	needFiles(t, unix.FD_SETSIZE+200)
 	s := startServer(t, nil, "-quiet")
-	const n = unix.FD_SETSIZE + 76
-	conns := make([]net.Conn, n)
-	for i := range conns {
-		conns[i] = s.dial()
-	}
-	// Each connection past the limit is refused with one line; the server
-	// accepts in order, so the last connection is one of them.
-	line := s.expect(s.stderr, "") // the server's first complaint
-	if !strings.HasPrefix(line, "connection from") || !strings.Contains(line, "past select's limit, FD_SETSIZE = 1024") {
-		t.Fatalf("the server said %q", line)
-	}
-	if _, err := conns[n-1].Read(make([]byte, 1)); err != io.EOF {
-		t.Fatalf("the last connection got %v, want EOF", err)
-	}
-	for i, c := range conns[:900] {
-		if err := echo(c, "x"); err != nil {
-			t.Fatalf("connection %d: %v", i, err)
+	var served []net.Conn
+	refused := 0
+	for range unix.FD_SETSIZE + 76 {
+		c := s.dial()
+		switch got := greet(t, c); {
+		case got == "served":
+			served = append(served, c)
+		case got == refusal(fullSelect):
+			refused++
+		default:
+			t.Fatalf("connection %d: %s", len(served)+refused, got)
 		}
+	}
+	if len(served) < 900 || refused < 76 {
+		t.Fatalf("%d connections served, %d refused", len(served), refused)
+	}
+	if err := echo(served[0], "still served"); err != nil {
+		t.Fatal(err)
+	}
+	hangUp(t, served[0])
+	if got := greet(t, s.dial()); got != "served" {
+		t.Fatalf("a client after a connection closed: %s", got)
+	}
+	if got := greet(t, s.dial()); got != refusal(fullSelect) {
+		t.Fatalf("a client at the limit again: %s", got)
+	}
+	want := []string{
+		"server full: " + fullSelect + "; refusing new clients",
+		fmt.Sprintf("accepting clients again, after refusing %d clients", refused),
+		"server full: " + fullSelect + "; refusing new clients",
+	}
+	for _, w := range want {
+		if line := s.expect(s.stderr, ""); line != w {
+			t.Fatalf("the server said %q, want %q", line, w)
+		}
+	}
+	noMore(t, s.stderr)
+}
+
+// greet sends "x" on c and says what came back: "served" for the echo, or
+// the one line a refused client gets, followed by EOF.
+func greet(t *testing.T, c net.Conn) string {
+	t.Helper()
+	if _, err := io.WriteString(c, "x"); err != nil {
+		return fmt.Sprintf("write: %v", err)
+	}
+	r := bufio.NewReader(c)
+	if got, err := r.Peek(5); err == nil && string(got) == "GOT:x" {
+		return "served"
+	}
+	line, err := r.ReadString('\n')
+	if err != nil {
+		return fmt.Sprintf("%q, then %v", line, err)
+	}
+	if _, err := r.ReadByte(); err != io.EOF {
+		return fmt.Sprintf("%q, then %v, not EOF", line, err)
+	}
+	return line
+}
+
+// refusal is the line a client gets when the server is full, for why.
+func refusal(why string) string {
+	return "server full: " + why + "; try again later\n"
+}
+
+// hangUp closes c and returns once the server has closed its end, so that
+// its descriptor is free.
+func hangUp(t *testing.T, c net.Conn) {
+	t.Helper()
+	c.(*net.TCPConn).CloseWrite()
+	if _, err := io.Copy(io.Discard, c); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+}
+
+// noMore fails if the server has said more on lines than the test has read.
+func noMore(t *testing.T, lines chan string) {
+	t.Helper()
+	select {
+	case line := <-lines:
+		t.Errorf("the server said more: %q", line)
+	default:
 	}
 }
 
@@ -503,32 +570,28 @@ func TestShutdown(t *testing.T) {
 }
 
 // TestOutOfDescriptors runs the server with room for only a few
-// connections. Past that it says so once, keeps serving the connections it
-// has, uses no CPU while it waits, and accepts the waiting clients as
-// others close.
+// connections. Past that, each new client is told "server full" and
+// closed, with one line in the log for the episode; the server keeps
+// serving the connections it has and uses no CPU while it waits; when one
+// closes it accepts again, and says how many it refused. A second episode
+// is logged as the first was.
 func TestOutOfDescriptors(t *testing.T) {
-	s := startServer(t, []string{"STEP_NOFILE=24"})
-	var served, waiting []net.Conn
-	timeout := time.After(wait)
-	for len(waiting) == 0 { // connect until the server says it is out of descriptors
+	s := startServer(t, []string{"STEP_NOFILE=24"}, "-quiet")
+	const why = "out of descriptors (too many open files)"
+	var served []net.Conn
+	for refused := 0; refused < 6; { // connect until six clients are refused
 		c := s.dial()
-		select {
-		case line := <-s.stdout:
-			if !strings.HasPrefix(line, "Connection from") {
-				t.Fatalf("the server said %q", line)
-			}
+		switch got := greet(t, c); {
+		case got == "served" && refused == 0:
 			served = append(served, c)
-		case line := <-s.stderr:
-			if !strings.HasPrefix(line, "accept: too many open files; waiting for a connection to close") {
-				t.Fatalf("the server said %q", line)
-			}
-			waiting = append(waiting, c)
-		case <-timeout:
-			t.Fatalf("the server neither accepted nor refused within %v", wait)
+		case got == refusal(why):
+			refused++
+		default:
+			t.Fatalf("client %d: %s", len(served)+refused, got)
 		}
-	}
-	for range 5 {
-		waiting = append(waiting, s.dial())
+		if len(served) > 24 {
+			t.Fatalf("%d clients served with 24 descriptors", len(served))
+		}
 	}
 	if err := echo(served[0], "still served"); err != nil {
 		t.Fatal(err)
@@ -538,22 +601,26 @@ func TestOutOfDescriptors(t *testing.T) {
 			t.Skip("reads the server's CPU time from /proc, which only Linux has")
 		}
 		if used := cpuTime(t, s.cmd.Process.Pid, 300*time.Millisecond); used > 150*time.Millisecond {
-			t.Errorf("the server used %v of CPU in 300ms while waiting for descriptors", used)
+			t.Errorf("the server used %v of CPU in 300ms while out of descriptors", used)
 		}
 	})
-	for _, c := range served {
-		c.Close()
+	hangUp(t, served[0])
+	if got := greet(t, s.dial()); got != "served" {
+		t.Fatalf("a client after a connection closed: %s", got)
 	}
-	for i, c := range waiting {
-		if err := echo(c, "finally"); err != nil {
-			t.Fatalf("waiting client %d: %v", i, err)
+	if got := greet(t, s.dial()); got != refusal(why) {
+		t.Fatalf("a client out of descriptors again: %s", got)
+	}
+	for _, w := range []string{
+		"server full: " + why + "; refusing new clients",
+		"accepting clients again, after refusing 6 clients",
+		"server full: " + why + "; refusing new clients",
+	} {
+		if line := s.expect(s.stderr, ""); line != w {
+			t.Fatalf("the server said %q, want %q", line, w)
 		}
 	}
-	select {
-	case line := <-s.stderr:
-		t.Errorf("the server said more: %q", line)
-	default:
-	}
+	noMore(t, s.stderr)
 }
 
 // cpuTime returns the CPU time process pid uses during d, from /proc.

@@ -118,6 +118,9 @@ func clientError(addr, op string, err error) {
 // the others only when they have something to count.
 func summary() []string {
 	s := []string{fmt.Sprintf("Served %s, echoed %s", count(served, "connection"), count(echoed, "byte"))}
+	if turnedAway > 0 {
+		s = append(s, fmt.Sprintf("Refused %s: the server was full", count(turnedAway, "client")))
+	}
 	if len(clientErrors) > 0 {
 		kinds := slices.SortedFunc(maps.Keys(clientErrors), func(a, b string) int {
 			return cmp.Or(clientErrors[b]-clientErrors[a], strings.Compare(a, b)) // most frequent first
