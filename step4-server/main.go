@@ -10,8 +10,8 @@
 // a server needs from step 3's scheduler. The rest supports them: listen.go
 // (addresses, the listening socket, what to try when listening fails),
 // limits.go (what a client sees when the server is full), signals.go
-// (Ctrl-C), output.go (printing without ever waiting), select.go (step 3's
-// select, tuned for speed) and deque.go (as in step 2).
+// (Ctrl-C, and stopping gently), output.go (printing without ever waiting),
+// select.go (step 3's select, tuned for speed) and deque.go (as in step 2).
 //
 // Unlike the lesson's server.py, this one holds up against real clients:
 //   - a reply is written in full even when the kernel takes only part of it;
@@ -22,7 +22,8 @@
 //     (scheduler.go); EINTR is retried and a closed descriptor dropped (select.go);
 //   - it listens on 127.0.0.1 with the largest backlog, not 5 (listen.go);
 //   - a stdout or stderr that nobody reads cannot stop it (output.go);
-//   - Ctrl-C or SIGTERM closes every connection and exits cleanly (signals.go).
+//   - Ctrl-C or SIGTERM stops it gently: every client gets the replies to
+//     what was read, then EOF; a second Ctrl-C stops it at once (signals.go).
 //
 // Run it: go run ./step4-server (the whole folder: `go run main.go` alone fails
 // with "undefined: reason"), then, in another terminal: nc 127.0.0.1 25000
@@ -61,10 +62,7 @@ func tcpServer(addr string, handler func(fd int, addr string) iter.Seq2[reason, 
 	}
 	return func(yield func(reason, int) bool) {
 		defer unix.Close(lfd)
-		for {
-			if !yield(Recv, lfd) {
-				return
-			}
+		for reading(yield, lfd) {
 			fd, sa, err := unix.Accept(lfd)
 			switch err {
 			case nil:
@@ -110,7 +108,8 @@ var write = unix.Write // a test swaps it: loopback never takes part of a reply
 
 // echoHandler serves one client: it waits on Recv, reads up to 1000 bytes,
 // and writes them back after "GOT:", until the client closes. Any error
-// ends this client's task only.
+// ends this client's task only. At shutdown it reads no more, and says
+// goodbye once its last reply is written.
 func echoHandler(fd int, addr string) iter.Seq2[reason, int] {
 	return func(yield func(reason, int) bool) {
 		defer func() { // runs however the task ends: client gone, error, or shutdown
@@ -119,10 +118,7 @@ func echoHandler(fd int, addr string) iter.Seq2[reason, int] {
 		}()
 		say("Connection from", addr)
 		var reply []byte // "GOT:" and the data; it grows to the largest reply, then is reused
-		for {
-			if !yield(Recv, fd) {
-				return
-			}
+		for reading(yield, fd) {
 			n, err := unix.Read(fd, readBuf[:])
 			if err == unix.EAGAIN {
 				continue // woken, but the data is gone: wait again
@@ -154,6 +150,7 @@ func echoHandler(fd int, addr string) iter.Seq2[reason, int] {
 			}
 			echoed += n
 		}
+		goodbye(yield, fd, addr)
 	}
 }
 

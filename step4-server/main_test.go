@@ -169,15 +169,27 @@ func echo(c io.ReadWriter, msg string) error {
 // stop sends sig to the server and returns its exit error once it is gone.
 func (s *server) stop(sig os.Signal) error {
 	s.t.Helper()
+	s.signal(sig)
+	return s.wait()
+}
+
+// signal sends sig to the server.
+func (s *server) signal(sig os.Signal) {
+	s.t.Helper()
 	if err := s.cmd.Process.Signal(sig); err != nil {
 		s.t.Fatal(err)
 	}
+}
+
+// wait returns the server's exit error once it is gone.
+func (s *server) wait() error {
+	s.t.Helper()
 	select {
 	case err := <-s.exited:
 		s.exited <- err // for the cleanup
 		return err
 	case <-time.After(wait):
-		s.t.Fatalf("server still running %v after %v", wait, sig)
+		s.t.Fatalf("server still running after %v", wait)
 		return nil
 	}
 }
@@ -822,8 +834,9 @@ func checkGolden(t *testing.T, name, got string) {
 }
 
 // TestSession records a session with two clients, from start to Ctrl-C,
-// as the walkthrough shows it. Port numbers change from run to run: the
-// server's becomes 25000 and the clients' 52001, 52002, ...
+// as the walkthrough shows it. The second client, like nc, reads to EOF
+// and closes. Port numbers change from run to run: the server's becomes
+// 25000 and the clients' 52001, 52002, ...
 func TestSession(t *testing.T) {
 	s := startServer(t, nil)
 	a := s.dial()
@@ -838,7 +851,12 @@ func TestSession(t *testing.T) {
 	s.expect(s.stdout, "Connection from")
 	a.Close()
 	s.expect(s.stdout, "Task done")
-	if err := s.stop(os.Interrupt); err != nil {
+	s.signal(os.Interrupt)
+	if rest, err := io.ReadAll(b); err != nil || len(rest) > 0 {
+		t.Fatalf("after Ctrl-C, the client read %q, then %v, not EOF", rest, err)
+	}
+	b.Close()
+	if err := s.wait(); err != nil {
 		t.Fatal(err)
 	}
 	for line := range s.stdout {

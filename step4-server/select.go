@@ -5,6 +5,7 @@ import (
 	"log"
 	"math/bits"
 	"runtime"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -14,7 +15,8 @@ import (
 // thousand clients that costs more than the messages, so here each wait map
 // keeps its set up to date as tasks park and wake, and wake visits only the
 // descriptors that select marked ready. Nothing else in this file differs
-// from step 3 but spareP: read it for speed, not for the lesson.
+// from step 3 but spareP and shutdown's deadline (signals.go): read it for
+// speed, not for the lesson.
 
 // A waitMap is recvWait or sendWait: descriptor -> task, and the same
 // descriptors in the bit set that select takes.
@@ -22,6 +24,10 @@ type waitMap struct {
 	tasks map[int]*task
 	fds   unix.FdSet
 }
+
+// deadline, once set, is when ioWait stops every task still waiting: the
+// end of shutdown's grace.
+var deadline time.Time
 
 // nfd is one more than the highest descriptor ever parked: select looks
 // below it.
@@ -44,9 +50,19 @@ func (w *waitMap) remove(fd int) *task {
 
 // ioWait sleeps in select() until at least one parked descriptor is ready,
 // then moves the tasks waiting on ready descriptors to the ready queue.
+// Past the deadline, if there is one, it stops every task instead.
 func ioWait() {
-	r, w := recvWait.fds, sendWait.fds           // select overwrites the sets it is given: give it copies
-	n, err := unix.Select(nfd, &r, &w, nil, nil) // nil timeout: wait as long as it takes
+	r, w := recvWait.fds, sendWait.fds // select overwrites the sets it is given: give it copies
+	var timeout *unix.Timeval          // nil: wait as long as it takes
+	if !deadline.IsZero() {            // but not past the deadline
+		tv := unix.NsecToTimeval(max(0, time.Until(deadline).Nanoseconds()))
+		timeout = &tv
+	}
+	n, err := unix.Select(nfd, &r, &w, nil, timeout)
+	if !deadline.IsZero() && !time.Now().Before(deadline) {
+		stopAll()
+		return
+	}
 	switch {
 	case err == unix.EINTR:
 		return // a signal arrived: nothing is ready, so run() comes back here

@@ -3,15 +3,29 @@ package main
 import (
 	"fmt"
 	"iter"
+	"maps"
 	"os"
 	"os/signal"
+	"slices"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
 
+// grace is how long shutdown waits for clients to read their last replies
+// and close, before it closes what is left.
+const grace = time.Second
+
+// closing is set at shutdown: tcpServer accepts no more clients, and the
+// handlers read no more requests.
+var closing bool
+
 // shutdown waits on Recv of the read end of a pipe that a signal goroutine
-// writes to, then stops every other task. That is how a signal enters a
-// program whose only thread may be asleep in select().
+// writes to. That is how a signal enters a program whose only thread may
+// be asleep in select(). Then it winds the server down, gently: it wakes
+// every task waiting to read, and each sees closing. tcpServer closes the
+// listening socket; a handler finishes the reply it is writing, if any,
+// and says goodbye. After the grace, ioWait stops whatever is left.
 func shutdown(fd int) iter.Seq2[reason, int] {
 	return func(yield func(reason, int) bool) {
 		defer unix.Close(fd)
@@ -19,22 +33,55 @@ func shutdown(fd int) iter.Seq2[reason, int] {
 			return
 		}
 		stdout.Println("Shutting down")
-		stopAll()
+		closing = true
+		deadline = time.Now().Add(grace)
+		for _, fd := range slices.Sorted(maps.Keys(recvWait.tasks)) { // in order, so that runs agree
+			tasks.pushBack(recvWait.remove(fd))
+		}
+	}
+}
+
+// reading waits on Recv of fd and reports whether to read: not if the
+// task is being stopped, and not once the server is shutting down.
+func reading(yield func(reason, int) bool, fd int) bool {
+	return !closing && yield(Recv, fd) && !closing
+}
+
+// goodbye ends a connection at shutdown. It half-closes it (SHUT_WR): the
+// client reads its last reply, then EOF. Then it reads and drops whatever
+// the client still sends, until the client closes its end: closing a
+// socket with unread input makes the kernel reset the connection, and a
+// reset destroys the replies that the client has not read yet.
+func goodbye(yield func(reason, int) bool, fd int, addr string) {
+	unix.Shutdown(fd, unix.SHUT_WR)
+	for yield(Recv, fd) {
+		n, err := unix.Read(fd, readBuf[:])
+		if err != nil && err != unix.EAGAIN {
+			clientError(addr, "read", err)
+			return
+		}
+		if n == 0 {
+			return // the client has closed: now close() sends no reset
+		}
 	}
 }
 
 // signalPipe returns the read end of a pipe that gets one byte when SIGINT
-// or SIGTERM arrives.
+// or SIGTERM arrives. A second signal ends the process at once, as if it
+// had not been caught: whoever sends it does not want to wait.
 func signalPipe() (int, error) {
 	var p [2]int
 	if err := unix.Pipe(p[:]); err != nil {
 		return 0, fmt.Errorf("pipe: %w", err)
 	}
-	sig := make(chan os.Signal, 1)
+	sig := make(chan os.Signal, 2) // room for both, however fast they come
 	signal.Notify(sig, unix.SIGINT, unix.SIGTERM)
 	go func() {
 		<-sig
 		unix.Write(p[1], []byte{0})
+		again := <-sig
+		signal.Reset()
+		unix.Kill(unix.Getpid(), again.(unix.Signal))
 	}()
 	return p[0], nil
 }
