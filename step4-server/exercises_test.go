@@ -31,6 +31,7 @@ func TestExercise(t *testing.T) {
 		still(t, "TestPartialWrites", TestPartialWrites)
 		still(t, "TestResetsStayWithTheirClient", TestResetsStayWithTheirClient)
 		still(t, "TestShutdown", TestShutdown)
+		still(t, "TestGracefulShutdown", TestGracefulShutdown)
 	})
 	t.Run("poll", func(t *testing.T) {
 		wait := source(t, "ioWait")
