@@ -6,9 +6,12 @@
 package main
 
 import (
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -52,6 +55,54 @@ func TestExercise(t *testing.T) {
 				conns = append(conns, c)
 			}
 		})
+	})
+	t.Run("idle", func(t *testing.T) {
+		if _, usage, _ := runChild("-h"); !strings.Contains(usage, "-idle") {
+			missing(t, "step4-server has no flag -idle")
+		}
+		t.Run("a silent client", func(t *testing.T) {
+			s := startServer(t, nil, "-quiet", "-idle", "1s")
+			silent, busy := s.dial(), s.dial()
+			told := make(chan string, 1)
+			go func() {
+				b, err := io.ReadAll(silent)
+				told <- fmt.Sprintf("%q, then %v", b, err)
+			}()
+			for { // the busy client talks all the time, and must never be closed
+				if err := echo(busy, "still here"); err != nil {
+					missing(t, "a client that talks all the time was closed: %v", err)
+				}
+				select {
+				case got := <-told:
+					if want := fmt.Sprintf("%q, then <nil>", "idle for 1s; closing\n"); got != want {
+						missing(t, "a client silent for 1s got %s; want %s (EOF)", got, want)
+					}
+					return
+				default:
+				}
+			}
+		})
+		t.Run("no more lock-out", func(t *testing.T) {
+			// Silent clients take every descriptor; after 1s they are
+			// closed, and a new client is served.
+			s := startServer(t, []string{"STEP_NOFILE=24"}, "-quiet", "-idle", "1s")
+			var silent []net.Conn
+			for {
+				c := s.dial()
+				if got := greet(t, c); got != "served" {
+					break
+				}
+				silent = append(silent, c)
+			}
+			if b, err := io.ReadAll(silent[0]); string(b) != "idle for 1s; closing\n" || err != nil {
+				missing(t, "a silent client got %q, then %v; want its line and EOF", b, err)
+			}
+			if got := greet(t, s.dial()); got != "served" {
+				missing(t, "once the silent clients are closed, a new client is not served: %s", got)
+			}
+		})
+		still(t, "TestSession", TestSession)
+		still(t, "TestGracefulShutdown", TestGracefulShutdown)
 	})
 }
 
