@@ -107,6 +107,10 @@ func TestStep4Session(t *testing.T) {
 	if err := cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)
 	}
+	if rest, err := io.ReadAll(b); err != nil || len(rest) > 0 { // the second client, like nc, reads to EOF and closes
+		t.Fatalf("after Ctrl-C, the client read %q, then %v, not EOF", rest, err)
+	}
+	b.Close()
 	expect("Served ")
 	for line := range lines {
 		seen = append(seen, line)

@@ -115,8 +115,10 @@ var (
 //   - select is called only when the ready queue is empty, so the tasks it
 //     wakes are the next ones resumed. Those resumed before the next select
 //     that were parked on a descriptor are exactly the ones it woke: only a
-//     wake moves such a task back to the queue. (A task woken by a timer or
-//     by another task's end was not parked on a descriptor.) If fewer of
+//     wake moves such a task back to the queue, or a task that select woke
+//     (step 4's shutdown wakes the tasks waiting to read): those run after
+//     the ones select woke. (A task woken by a timer or by another task's
+//     end was not parked on a descriptor.) If fewer of
 //     them ran than select said were ready, the others were stopped before
 //     they ran, as step 4's shutdown stops every task.
 //   - A select that fails (EINTR, EBADF) prints nothing and wakes nothing.
@@ -254,12 +256,19 @@ func (p *parser) resume(name string) {
 		if p.lastWake >= since {
 			p.note("%s was in the ready queue when %s was called (column %d), which run() does only with an empty queue", t.name, p.tl.cols[p.lastWake].call, p.lastWake+1)
 		}
-	case st.kind == waitFD && p.lastWake >= since:
+	case st.kind == waitFD && p.lastWake >= since && len(p.tl.cols[p.lastWake].woke) < p.tl.cols[p.lastWake].ready:
 		w := &p.tl.cols[p.lastWake]
 		w.woke = append(w.woke, r)
 		st.woken = true
 		t.set(p.lastWake, st)
 		queued = p.lastWake + 1
+		t.set(queued, state{kind: ready})
+	case st.kind == waitFD && p.lastWake >= since:
+		// More parked tasks run than select woke: a task that ran since
+		// woke this one (step 4's shutdown wakes those waiting to read),
+		// so it was queued after the first of them ran, and no sooner than
+		// the task resumed before it.
+		queued = min(max(p.prevReady, p.lastWake+2), col)
 		t.set(queued, state{kind: ready})
 	case st.kind == waitFD:
 		p.note("%s ran again in column %d while parked on %s of fd %d, with no select since", t.name, col+1, st.reason, st.fd)

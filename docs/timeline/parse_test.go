@@ -135,6 +135,26 @@ Task done
 			woke: []string{"select@02: shutdown"},
 		},
 		{
+			name: "step 4's shutdown wakes the tasks waiting to read: they run after it, though select did not wake them",
+			trace: `[trace] resume h
+[trace] h waits on Recv of fd 6
+[trace] resume g
+[trace] g waits on Recv of fd 7
+[trace] resume shutdown
+[trace] shutdown waits on Recv of fd 3
+[trace] select: 1 ready
+[trace] resume shutdown
+Shutting down
+Task done
+[trace] resume h
+Task done
+[trace] resume g
+[trace] g waits on Recv of fd 7
+`,
+			rows: []string{"h: #rrrr#d", "g: q#rrrq#r", "shutdown: qq#R#d"},
+			woke: []string{"select@03: shutdown"},
+		},
+		{
 			name: "untraced waits (step3-sleep's Sleep, step 4's Exit) show once the task runs again",
 			trace: `[trace] resume a
 a: sleeping 30 ms
