@@ -35,9 +35,11 @@ func refuse(fd int, why string) {
 	turnedAway++
 	unix.SetNonblock(fd, true) // nothing here may wait for the client
 	unix.Write(fd, []byte("server full: "+why+"; try again later\n"))
-	// Read what the client has sent already: closing a socket with unread
-	// input makes the kernel reset the connection, and a reset can destroy
-	// the line before the client reads it.
+	// As goodbye does (signals.go): half-close, so that the client reads
+	// EOF after the line, then read what it has sent already. Closing a
+	// socket with unread input makes the kernel reset the connection, and a
+	// reset that comes before the EOF can destroy the line unread.
+	unix.Shutdown(fd, unix.SHUT_WR)
 	for range 4 {
 		if n, err := unix.Read(fd, readBuf[:]); err != nil || n == 0 {
 			break
