@@ -67,8 +67,9 @@ func goodbye(yield func(reason, int) bool, fd int, addr string) {
 }
 
 // signalPipe returns the read end of a pipe that gets one byte when SIGINT
-// or SIGTERM arrives. A second signal ends the process at once, as if it
-// had not been caught: whoever sends it does not want to wait.
+// or SIGTERM arrives. A second signal ends the process at once: whoever
+// sends it does not want to wait. (Re-raising it would not do: a program
+// started in the background by a script inherits SIGINT ignored.)
 func signalPipe() (int, error) {
 	var p [2]int
 	if err := unix.Pipe(p[:]); err != nil {
@@ -80,8 +81,7 @@ func signalPipe() (int, error) {
 		<-sig
 		unix.Write(p[1], []byte{0})
 		again := <-sig
-		signal.Reset()
-		unix.Kill(unix.Getpid(), again.(unix.Signal))
+		os.Exit(128 + int(again.(unix.Signal))) // as a shell reports a process killed by it: 130 for SIGINT
 	}()
 	return p[0], nil
 }
