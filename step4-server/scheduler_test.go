@@ -42,6 +42,7 @@ func schedule(t *testing.T, gens ...named) string {
 		}
 	}
 	exitWait = nil
+	closing, deadline = false, time.Time{} // as before any shutdown
 	var logged bytes.Buffer
 	log.SetOutput(io.MultiWriter(&logged, os.Stderr))
 	log.SetFlags(0) // as main sets it
@@ -241,48 +242,58 @@ func TestTwoWaitersOnOneDescriptor(t *testing.T) {
 	}
 }
 
-// victim waits once for why on fd; *stopped says that its deferred calls
+// victim waits once for why on fd; *ended says that its deferred calls
 // ran, *resumed that the scheduler resumed it instead of stopping it.
-func victim(why reason, fd int, stopped, resumed *bool) iter.Seq2[reason, int] {
+func victim(why reason, fd int, ended, resumed *bool) iter.Seq2[reason, int] {
 	return func(yield func(reason, int) bool) {
-		defer func() { *stopped = true }()
+		defer func() { *ended = true }()
 		*resumed = yield(why, fd)
 	}
 }
 
-// TestShutdownStopsEveryTask runs the shutdown task beside a task that is,
-// when the signal comes, waiting on Recv, on Send, on Exit, or ready to run.
-// Wherever it is, it must be stopped (its deferred calls close its
-// connection) and never resumed, and run() must return.
-func TestShutdownStopsEveryTask(t *testing.T) {
-	for _, where := range []string{"Recv", "Exit", "ready"} {
+// TestShutdownWindsDownEveryTask runs the shutdown task beside a task that
+// is, when the signal comes, waiting on Recv, on Exit, or ready to run.
+// Wherever it is, it must be resumed, to see that the server is closing and
+// end by itself (a handler says goodbye to its client), and run() must
+// return. A task that will not end is stopped once the grace is over.
+func TestShutdownWindsDownEveryTask(t *testing.T) {
+	for _, where := range []string{"Recv", "Exit", "ready", "Recv, again and again"} {
 		t.Run(where, func(t *testing.T) {
 			sig, kick := pipe(t, 0) // the signal pipe, with its byte already in
 			if _, err := unix.Write(kick, []byte{0}); err != nil {
 				t.Fatal(err)
 			}
-			var stopped, resumed bool
+			var ended, resumed bool
 			var v iter.Seq2[reason, int]
 			switch where {
 			case "Recv": // a pipe with nothing to read
 				r, _ := pipe(t, 0)
-				v = victim(Recv, r, &stopped, &resumed)
+				v = victim(Recv, r, &ended, &resumed)
 			case "Exit":
-				v = victim(Exit, 0, &stopped, &resumed)
+				v = victim(Exit, 0, &ended, &resumed)
 			case "ready": // woken by the same select as the shutdown task, after it
 				r, w := pipe(t, sig)
 				unix.Write(w, []byte{0})
-				v = victim(Recv, r, &stopped, &resumed)
+				v = victim(Recv, r, &ended, &resumed)
+			case "Recv, again and again": // it ignores closing: the grace ends it
+				r, _ := pipe(t, 0)
+				v = func(yield func(reason, int) bool) {
+					defer func() { ended = true }()
+					for yield(Recv, r) {
+						resumed = true
+					}
+				}
 			}
 			schedule(t, named{"victim", v}, named{"shutdown", shutdown(sig)})
-			if !stopped || resumed {
-				t.Errorf("the task waiting on %s: stopped = %v, resumed = %v; want stopped and not resumed", where, stopped, resumed)
+			if !ended || !resumed {
+				t.Errorf("the task waiting on %s: ended = %v, resumed = %v; want resumed, then ended", where, ended, resumed)
 			}
 		})
 	}
 	// A handler has read a message and waits on Send to reply when the
 	// signal comes: its socket's descriptor is below the signal pipe's, so
-	// select wakes it first, and the shutdown task runs next.
+	// select wakes it first, and the shutdown task runs next. Its client
+	// gets the reply, then EOF.
 	t.Run("Send", func(t *testing.T) {
 		fd, client := socketPair(t)
 		sig, kick := pipe(t, fd)
@@ -294,11 +305,8 @@ func TestShutdownStopsEveryTask(t *testing.T) {
 		}
 		schedule(t, named{"echoHandler(pair)", echoHandler(fd, "pair")}, named{"shutdown", shutdown(sig)})
 		got, err := io.ReadAll(client)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(got) > 0 {
-			t.Errorf("the handler waiting on Send was resumed after the shutdown, and replied %q", got)
+		if err != nil || string(got) != "GOT:Hello" {
+			t.Errorf("the client read %q, then %v; want GOT:Hello, then EOF", got, err)
 		}
 	})
 }
