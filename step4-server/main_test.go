@@ -461,6 +461,8 @@ func TestSelectLimit(t *testing.T) {
 // the one line a refused client gets, followed by EOF.
 func greet(t *testing.T, c net.Conn) string {
 	t.Helper()
+	c.SetDeadline(time.Now().Add(10 * time.Second)) // milliseconds, unless nobody answers
+	defer c.SetDeadline(time.Now().Add(wait))
 	if _, err := io.WriteString(c, "x"); err != nil {
 		return fmt.Sprintf("write: %v", err)
 	}

@@ -65,6 +65,7 @@ func overflow(t *testing.T, s *server) {
 	t.Helper()
 	for i := range 300 {
 		c := s.dial()
+		c.SetDeadline(time.Now().Add(10 * time.Second)) // milliseconds, unless stuck
 		for j := range 3 {
 			if err := echo(c, fmt.Sprintf("client %d, message %d", i, j)); err != nil {
 				t.Fatalf("client %d: %v; is the server stuck writing its output?", i, err)
