@@ -6,6 +6,7 @@
 package main
 
 import (
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -33,6 +34,13 @@ func TestExercise(t *testing.T) {
 				missing(t, "main.go has no function %s", name)
 			}
 		}
+		// -pipeline reads every value, so it cannot show a helper that
+		// goes on after its consumer stops (Go then panics). The source can.
+		for _, name := range []string{"filter", "apply"} {
+			if call := ignoredYield(t, name); call != "" {
+				missing(t, "%s calls %s and ignores what it returns: when it returns false, the consumer wants no more, and %s must return", name, call, name)
+			}
+		}
 		args := []string{"-pipeline"}
 		sameLines(t, args, exercise(t, args...), "Starting countdown from 10\n100\n64\n36\n16\n4\nCountdown complete!\n")
 		unchanged(t)
@@ -51,6 +59,52 @@ func hasFunc(t *testing.T, name string) bool {
 		}
 	}
 	return false
+}
+
+// ignoredYield returns the first call in main.go's function name, as
+// source text, that calls a yield function (a parameter of type func(...)
+// bool of a function literal) as a statement of its own, dropping the bool.
+func ignoredYield(t *testing.T, name string) string {
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "main.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found string
+	for _, d := range f.Decls {
+		fn, ok := d.(*ast.FuncDecl)
+		if !ok || fn.Recv != nil || fn.Name.Name != name || fn.Body == nil {
+			continue
+		}
+		ast.Inspect(fn.Body, func(n ast.Node) bool {
+			lit, ok := n.(*ast.FuncLit)
+			if !ok {
+				return found == ""
+			}
+			yields := map[string]bool{}
+			for _, p := range lit.Type.Params.List {
+				if ft, ok := p.Type.(*ast.FuncType); ok && ft.Results != nil && len(ft.Results.List) == 1 {
+					if id, ok := ft.Results.List[0].Type.(*ast.Ident); ok && id.Name == "bool" {
+						for _, n := range p.Names {
+							yields[n.Name] = true
+						}
+					}
+				}
+			}
+			ast.Inspect(lit.Body, func(n ast.Node) bool {
+				if s, ok := n.(*ast.ExprStmt); ok && found == "" {
+					if call, ok := s.X.(*ast.CallExpr); ok {
+						if id, ok := call.Fun.(*ast.Ident); ok && yields[id.Name] {
+							found = fmt.Sprintf("%s(...) at line %d", id.Name, fset.Position(call.Pos()).Line)
+						}
+					}
+				}
+				return found == ""
+			})
+			return false
+		})
+	}
+	return found
 }
 
 // exercise runs the program with args, as `go run` would, and returns its
