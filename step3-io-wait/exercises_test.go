@@ -32,6 +32,17 @@ Task done
 		if took := time.Since(start); took < 30*time.Millisecond {
 			missing(t, "`%s` took %v: the longest sleep alone is 30 ms", command(args), took)
 		}
+		// One select per sleeper, give or take a wake-up a microsecond
+		// early. A timeout of zero makes thousands: the scheduler spins,
+		// at full CPU, until the time comes. The trace counts them,
+		// however fast or slow the machine.
+		args = []string{"-sleep", "-trace"}
+		switch selects := strings.Count(exercise(t, args...), "[trace] select"); {
+		case selects == 0:
+			missing(t, "`%s` shows no select: when every task sleeps, ioWait must sleep in select, with a timeout", command(args))
+		case selects > 12:
+			missing(t, "`%s` shows %d selects for three sleepers: it spins. select's timeout must be the time until the soonest sleeper wakes", command(args), selects)
+		}
 		unchanged(t)
 	})
 	t.Run("pingpong", func(t *testing.T) {
