@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"io"
+	"iter"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -13,17 +15,30 @@ import (
 // socket is writable, the kernel takes a whole reply of 1004 bytes or less.
 // So the test swaps write, the handler's one way to the kernel, for one
 // that hands the kernel at most 3 bytes, and every other time returns
-// EAGAIN without calling it. Every reply must still arrive whole.
+// EAGAIN without calling it. Every reply must still arrive whole, and
+// after EAGAIN the handler must wait on Send before it writes again: a
+// handler that writes again at once spins, and holds up every client.
 func TestPartialWrites(t *testing.T) {
-	calls := 0
+	calls, sends, sendsAtRefusal := 0, 0, -1
+	var spun error
 	write = func(fd int, p []byte) (int, error) {
 		calls++
+		if sends == sendsAtRefusal && spun == nil {
+			spun = errors.New("after EAGAIN, echoHandler wrote again without waiting on Send")
+		}
+		sendsAtRefusal = -1
 		if calls%2 == 1 {
+			sendsAtRefusal = sends
 			return -1, unix.EAGAIN
 		}
 		return unix.Write(fd, p[:min(len(p), 3)])
 	}
 	defer func() { write = unix.Write }()
+	countSends := func(why reason) {
+		if why == Send {
+			sends++
+		}
+	}
 	for _, size := range []int{1, 4, 1000} {
 		fd, client := socketPair(t)
 		msg := letters(size)
@@ -36,13 +51,29 @@ func TestPartialWrites(t *testing.T) {
 			got, _ := io.ReadAll(client)
 			reply <- got
 		}()
-		schedule(t, named{"echoHandler(pair)", echoHandler(fd, "pair")})
+		schedule(t, named{"echoHandler(pair)", watched(echoHandler(fd, "pair"), countSends)})
 		if got, want := <-reply, append([]byte("GOT:"), msg...); !bytes.Equal(got, want) {
 			t.Fatalf("sent %d bytes; the reply has %d bytes, want %d: %q", size, len(got), len(want), got[:min(len(got), 20)])
 		}
 	}
 	if calls < 2*(1004/3) {
 		t.Fatalf("echoHandler wrote %d times through write: it must write with write, not unix.Write, for this test to mean anything", calls)
+	}
+	if spun != nil {
+		t.Fatal(spun)
+	}
+}
+
+// watched runs gen as it is, and calls see with every reason it yields:
+// a test can see what a handler waits for.
+func watched(gen iter.Seq2[reason, int], see func(reason)) iter.Seq2[reason, int] {
+	return func(yield func(reason, int) bool) {
+		for why, fd := range gen {
+			see(why)
+			if !yield(why, fd) {
+				return
+			}
+		}
 	}
 }
 
