@@ -17,6 +17,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -58,7 +59,16 @@ func TestExercise(t *testing.T) {
 		}
 		t.Run("a silent client", func(t *testing.T) {
 			s := startServer(t, nil, "-quiet", "-idle", "1s")
-			silent, busy := s.dial(), s.dial()
+			// The busy client talks for longer than 1s before the silent
+			// one comes: a server that counts a client's silence from when
+			// it connected, not from its last message, closes it.
+			busy := s.dial()
+			for start := time.Now(); time.Since(start) < 1500*time.Millisecond; {
+				if err := echo(busy, "still here"); err != nil {
+					missing(t, "a client that talks all the time was closed after %v: %v", time.Since(start).Round(time.Millisecond), err)
+				}
+			}
+			silent := s.dial()
 			told := make(chan string, 1)
 			go func() {
 				b, err := io.ReadAll(silent)
