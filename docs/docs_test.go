@@ -137,8 +137,8 @@ func TestLinks(t *testing.T) {
 }
 
 // TestExercisesAgree checks that every exercise in exercises/list.sh has
-// a section in exercises.md and a solution, and that every solution has an
-// exercise.
+// a section in exercises.md, a solution and a wrong solution, and that
+// every solution, right or wrong, has an exercise.
 func TestExercisesAgree(t *testing.T) {
 	names := listedExercises(t)
 	doc, err := os.ReadFile("exercises.md")
@@ -152,11 +152,22 @@ func TestExercisesAgree(t *testing.T) {
 		if _, err := os.Stat(filepath.Join("solutions", ex+".patch")); err != nil {
 			t.Errorf("%s has no solution: %v", ex, err)
 		}
+		if wrong, _ := filepath.Glob(filepath.Join("solutions", "wrong", ex+"-*.patch")); len(wrong) == 0 {
+			t.Errorf("%s has no wrong solution in solutions/wrong/ for make solutions to prove that its check rejects", ex)
+		}
 	}
 	patches, _ := filepath.Glob("solutions/*.patch")
 	for _, p := range patches {
 		if ex := strings.TrimSuffix(filepath.Base(p), ".patch"); !slices.Contains(names, ex) {
 			t.Errorf("%s solves no exercise in exercises/list.sh", p)
+		}
+	}
+	wrong, _ := filepath.Glob("solutions/wrong/*")
+	for _, p := range wrong {
+		if !slices.ContainsFunc(names, func(ex string) bool {
+			return strings.HasPrefix(filepath.Base(p), ex+"-") && strings.HasSuffix(p, ".patch")
+		}) {
+			t.Errorf("%s is no wrong solution of an exercise in exercises/list.sh (wrong/EXERCISE-what.patch)", p)
 		}
 	}
 }

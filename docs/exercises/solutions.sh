@@ -1,7 +1,8 @@
 #!/bin/sh
-# make solutions: proves every exercise's check and reference solution. For
-# each exercise, on a copy of the tree: the check must fail; then, with
-# docs/solutions/EX.patch applied, it must pass.
+# make solutions: proves every exercise's check and solutions. For each
+# exercise, on a copy of the tree: the check must fail as the step stands;
+# it must fail with each plausible wrong solution, docs/solutions/wrong/EX-*.patch
+# (there must be one at least); and it must pass with docs/solutions/EX.patch.
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 . docs/exercises/list.sh
@@ -14,7 +15,28 @@ for ex in $EXERCISES; do
 	if (cd "$tmp" && sh docs/exercises/check.sh "$ex" >/dev/null); then
 		echo "FAIL  $ex: its check passes on the unsolved tree"
 		failed=1
-	elif ! (cd "$tmp" && git apply "$root/docs/solutions/$ex.patch"); then
+	fi
+	wrong=$(ls docs/solutions/wrong/"$ex"-*.patch 2>/dev/null)
+	if [ -z "$wrong" ]; then
+		echo "FAIL  $ex: no wrong solution in docs/solutions/wrong/ to prove that its check rejects one"
+		failed=1
+	fi
+	for patch in $wrong; do
+		name=${patch#docs/solutions/}
+		if ! (cd "$tmp" && git apply "$root/$patch"); then
+			echo "FAIL  $ex: $name does not apply"
+			failed=1
+			continue
+		fi
+		if out=$(cd "$tmp" && sh docs/exercises/check.sh "$ex"); then
+			echo "FAIL  $ex: its check passes $name"
+			failed=1
+		else
+			echo "ok    $ex rejects $name: ${out#FAIL  $ex: }" | head -n 1
+		fi
+		(cd "$tmp" && git apply -R "$root/$patch") || failed=1
+	done
+	if ! (cd "$tmp" && git apply "$root/docs/solutions/$ex.patch"); then
 		echo "FAIL  $ex: docs/solutions/$ex.patch does not apply"
 		failed=1
 	elif ! (cd "$tmp" && sh docs/exercises/check.sh "$ex"); then
@@ -22,5 +44,5 @@ for ex in $EXERCISES; do
 	fi
 	rm -rf "$tmp"
 done
-[ $failed -eq 0 ] && echo "every solution passes its check, and no check passes without it"
+[ $failed -eq 0 ] && echo "every solution passes its check, every wrong one fails it, and no check passes the unsolved steps"
 exit $failed
