@@ -20,6 +20,9 @@ LESSON_SERVER ?=
 # make bench DOCS=1 writes the plots into docs/, for docs/performance.md;
 # without it they go to a new temporary folder, and the tree stays as it is.
 DOCS ?=
+# make bench SOLUTIONS=step4-poll,step4-epoll measures those exercises'
+# solutions too, each applied to a copy of the repository.
+SOLUTIONS ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help step1 step2 step3 step4 run test cc-check fmt-check vet staticcheck race cross solutions faults check fault docs bench clean
@@ -103,7 +106,7 @@ docs: ## rewrite the code excerpts and outputs in the docs from the source
 	$(GO) test ./docs -count=1 -update
 	$(GO) test ./docs/timeline -count=1 -update
 
-bench: ## task switches (step 2), then the echo servers under load, pinned; about 4 minutes (LESSON_SERVER=..., DOCS=1)
+bench: ## task switches (step 2), then the echo servers under load, pinned; about 5 minutes, more with each server added (LESSON_SERVER=..., DOCS=1, SOLUTIONS=...)
 	@if [ -z "$(LESSON_SERVER)" ]; then \
 		echo "make bench: without the lesson's server.py; LESSON_SERVER=path/to/server.py adds it"; \
 	elif [ ! -f "$(LESSON_SERVER)" ]; then \
@@ -113,8 +116,8 @@ bench: ## task switches (step 2), then the echo servers under load, pinned; abou
 	fi
 	$(GO) test ./step2-scheduler -run '^$$' -bench . -benchmem
 	@plots=$(if $(DOCS),docs,$$(mktemp -d "$${TMPDIR:-/tmp}/bench-plots.XXXXXX")) && \
-	echo "$(GO) run ./step4-server/loadtest -svg $$plots$(if $(LESSON_SERVER), -lesson $(LESSON_SERVER))" && \
-	$(GO) run ./step4-server/loadtest -svg "$$plots"$(if $(LESSON_SERVER), -lesson "$(LESSON_SERVER)")
+	echo "$(GO) run ./step4-server/loadtest -svg $$plots$(if $(LESSON_SERVER), -lesson $(LESSON_SERVER))$(if $(SOLUTIONS), -solutions $(SOLUTIONS))" && \
+	$(GO) run ./step4-server/loadtest -svg "$$plots"$(if $(LESSON_SERVER), -lesson "$(LESSON_SERVER)")$(if $(SOLUTIONS), -solutions "$(SOLUTIONS)")
 
 clean: ## remove built and cached test results
 	$(GO) clean -testcache

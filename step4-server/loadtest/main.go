@@ -5,11 +5,12 @@
 // to CPU 1, so the server's figures are its own work.
 //
 // It prints `go test -bench` style lines (benchstat can compare runs) and a
-// summary with medians and ratios. Run it from the repository's root:
+// summary with medians, spreads and ratios. Run it from the repository's root:
 //
 //	go run ./step4-server/loadtest
 //	go run ./step4-server/loadtest -lesson path/to/server.py  # the lesson's own server too
 //	go run ./step4-server/loadtest -peer 'mine=./myserver -port {port}'
+//	go run ./step4-server/loadtest -solutions step4-poll,step4-epoll  # exercise solutions too
 package main
 
 import (
@@ -48,7 +49,7 @@ type result struct {
 
 var (
 	duration = flag.Duration("duration", 2*time.Second, "how long each throughput measurement runs")
-	rounds   = flag.Int("rounds", 3, "how many times each measurement is repeated, servers alternating; medians are reported")
+	rounds   = flag.Int("rounds", 5, "how many times each measurement is repeated, servers alternating; medians are reported")
 	size     = flag.Int("size", 64, "message size in bytes")
 	pin      = flag.Bool("pin", true, "pin the server to CPU 0 and the driver to CPU 1 (Linux, 2+ CPUs)")
 	svgDir   = flag.String("svg", "", "write the plots, throughput.svg and select.svg, into this folder")
@@ -59,6 +60,7 @@ func main() {
 	idleFlag := flag.String("idle", "0,100,500,1000", "idle connection counts beside one busy client; empty to skip")
 	burst := flag.Int("burst", 1000, "clients that connect at once, five messages each; 0 to skip")
 	only := flag.String("servers", "", "measure only these servers, e.g. step4,python; empty for all")
+	solutions := flag.String("solutions", "", "exercise `solutions` to measure too, e.g. step4-poll,step4-epoll: each is applied to a copy of the repository")
 	lesson := flag.String("lesson", "", "the lesson's `server.py`, to measure it too, as \"python\" (needs python3)")
 	var peers []server
 	flag.Func("peer", "another server as `name=command`, {port} for its port (repeatable)", func(s string) error {
@@ -83,6 +85,11 @@ func main() {
 	}
 	if *lesson != "" {
 		servers = append(servers, pythonServer(*lesson))
+	}
+	for _, name := range strings.Split(*solutions, ",") {
+		if name = strings.TrimSpace(name); name != "" {
+			servers = append(servers, server{name, buildSolution(dir, ".", name) + " -quiet -addr 127.0.0.1:{port}"})
+		}
 	}
 	servers = append(servers, peers...)
 	if *only != "" {
@@ -111,16 +118,18 @@ func main() {
 	idle := map[string]map[int][]result{}
 	idleCounts := ints(*idleFlag)
 	for _, n := range idleCounts {
-		for _, s := range servers {
-			res, err := measure(s, pinned, n, 1)
-			if err != nil {
-				log.Fatalf("%s, %d idle: %v", s.name, n, err)
+		for r := range *rounds {
+			for _, s := range servers {
+				res, err := measure(s, pinned, n, 1)
+				if err != nil {
+					log.Fatalf("%s, %d idle, round %d: %v", s.name, n, r+1, err)
+				}
+				if idle[s.name] == nil {
+					idle[s.name] = map[int][]result{}
+				}
+				idle[s.name][n] = append(idle[s.name][n], res)
+				printBench(fmt.Sprintf("Select/server=%s/idle=%d", s.name, n), res)
 			}
-			if idle[s.name] == nil {
-				idle[s.name] = map[int][]result{}
-			}
-			idle[s.name][n] = append(idle[s.name][n], res)
-			printBench(fmt.Sprintf("Select/server=%s/idle=%d", s.name, n), res)
 		}
 	}
 	bursts := map[string][]time.Duration{}
@@ -171,7 +180,7 @@ func writeCharts(dir string, servers []server, conns, idleCounts []int, echo, id
 			title:  "Server CPU per message: one busy client beside idle ones",
 			xLabel: "idle connections",
 			xs:     idleCounts, data: idle,
-			y:     func(r result) float64 { return us(r.cpuPerMsg) },
+			y:     cpu,
 			yUnit: func(v float64) string { return fmt.Sprintf("%.0f µs", v) },
 		}
 	}
@@ -191,6 +200,40 @@ func build(dir, pkg string) string {
 	cmd.Stderr = os.Stderr
 	if err := cmd.Run(); err != nil {
 		log.Fatalf("go build %s: %v (run this from the repository's root)", pkg, err)
+	}
+	return out
+}
+
+// buildSolution applies docs/solutions/NAME.patch to a copy of the files
+// git tracks in the repository at root, as they are in its working tree,
+// and builds that copy's step 4 server into dir.
+func buildSolution(dir, root, name string) string {
+	src := filepath.Join(dir, name+"-src")
+	patch, err := filepath.Abs(filepath.Join(root, "docs", "solutions", name+".patch"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := os.Stat(patch); err != nil {
+		log.Fatalf("solution %s: %v (run this from the repository's root)", name, err)
+	}
+	if err := os.Mkdir(src, 0o755); err != nil {
+		log.Fatal(err)
+	}
+	copyTree := exec.Command("sh", "-c", `git ls-files -z | tar --null -T - -cf - | tar -xf - -C "$0"`, src)
+	copyTree.Dir = root
+	apply := exec.Command("git", "apply", patch)
+	apply.Dir = src
+	for _, cmd := range []*exec.Cmd{copyTree, apply} {
+		cmd.Stderr = os.Stderr
+		if err := cmd.Run(); err != nil {
+			log.Fatalf("solution %s: %s: %v", name, strings.Join(cmd.Args, " "), err)
+		}
+	}
+	out := filepath.Join(dir, name)
+	cmd := exec.Command("go", "build", "-o", out, "./step4-server")
+	cmd.Dir, cmd.Stderr = src, os.Stderr
+	if err := cmd.Run(); err != nil {
+		log.Fatalf("solution %s: go build: %v", name, err)
 	}
 	return out
 }
@@ -463,59 +506,78 @@ func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond)
 
 // median returns the median of what f gives for each result.
 func median(rs []result, f func(result) float64) float64 {
-	var v []float64
-	for _, r := range rs {
-		v = append(v, f(r))
-	}
-	slices.Sort(v)
+	v := values(rs, f)
 	if len(v) == 0 {
 		return 0
 	}
 	return v[len(v)/2]
 }
 
-// summary prints medians side by side, and each server's throughput as a
-// ratio to the first server's.
+// spread returns how far apart the rounds are: the range of what f gives,
+// from the lowest to the highest, as a percentage of the median.
+func spread(rs []result, f func(result) float64) float64 {
+	v := values(rs, f)
+	if len(v) == 0 || v[len(v)/2] == 0 {
+		return 0
+	}
+	return (v[len(v)-1] - v[0]) / v[len(v)/2] * 100
+}
+
+// values returns what f gives for each result, sorted.
+func values(rs []result, f func(result) float64) []float64 {
+	var v []float64
+	for _, r := range rs {
+		v = append(v, f(r))
+	}
+	slices.Sort(v)
+	return v
+}
+
+func cpu(r result) float64 { return us(r.cpuPerMsg) }
+
+// summary prints medians side by side, with the spread over the rounds,
+// and each server's throughput as a ratio to the first server's.
 func summary(servers []server, conns, idleCounts []int, echo, idle map[string]map[int][]result, bursts map[string][]time.Duration, burstFailures map[string]int, memory map[string]float64) {
-	fmt.Println("\nMedians. msgs/s: higher is better; latency and CPU per message: lower is better.")
-	fmt.Printf("%-10s %6s %10s %9s %9s %12s %8s\n", "server", "conns", "msgs/s", "p50 us", "p99 us", "cpu us/msg", "msgs/s vs "+servers[0].name)
+	fmt.Printf("\nMedians of %d rounds; \"range\" is the spread from the lowest round to the highest, as a share of the median.\n", *rounds)
+	fmt.Println("msgs/s: higher is better; latency and CPU per message: lower is better.")
+	fmt.Printf("%-12s %6s %10s %6s %9s %9s %12s %6s %8s\n", "server", "conns", "msgs/s", "range", "p50 us", "p99 us", "cpu us/msg", "range", "msgs/s vs "+servers[0].name)
 	for _, c := range conns {
 		base := median(echo[servers[0].name][c], rate)
 		for _, s := range servers {
 			rs := echo[s.name][c]
 			m := median(rs, rate)
-			fmt.Printf("%-10s %6d %10.0f %9.1f %9.1f %12.2f %7.2fx\n", s.name, c, m,
+			fmt.Printf("%-12s %6d %10.0f %5.0f%% %9.1f %9.1f %12.2f %5.0f%% %7.2fx\n", s.name, c, m, spread(rs, rate),
 				median(rs, func(r result) float64 { return us(r.p50) }),
 				median(rs, func(r result) float64 { return us(r.p99) }),
-				median(rs, func(r result) float64 { return us(r.cpuPerMsg) }), m/base)
+				median(rs, cpu), spread(rs, cpu), m/base)
 		}
 	}
 	if len(idle) > 0 {
-		fmt.Printf("\n%-10s %6s %10s %12s   (one busy client beside idle ones)\n", "server", "idle", "msgs/s", "cpu us/msg")
+		fmt.Printf("\n%-12s %6s %10s %6s %12s %6s   (one busy client beside idle ones)\n", "server", "idle", "msgs/s", "range", "cpu us/msg", "range")
 		for _, n := range idleCounts {
 			for _, s := range servers {
 				rs := idle[s.name][n]
-				fmt.Printf("%-10s %6d %10.0f %12.2f\n", s.name, n, median(rs, rate), median(rs, func(r result) float64 { return us(r.cpuPerMsg) }))
+				fmt.Printf("%-12s %6d %10.0f %5.0f%% %12.2f %5.0f%%\n", s.name, n, median(rs, rate), spread(rs, rate), median(rs, cpu), spread(rs, cpu))
 			}
 		}
 	}
 	if len(bursts)+len(burstFailures) > 0 {
-		fmt.Printf("\n%-10s %12s\n", "server", "burst (s)")
+		fmt.Printf("\n%-12s %12s\n", "server", "burst (s)")
 		for _, s := range servers {
 			if ds := bursts[s.name]; len(ds) > 0 {
 				slices.Sort(ds)
-				fmt.Printf("%-10s %12.3f\n", s.name, ds[len(ds)/2].Seconds())
+				fmt.Printf("%-12s %12.3f\n", s.name, ds[len(ds)/2].Seconds())
 			}
 			if n := burstFailures[s.name]; n > 0 {
-				fmt.Printf("%-10s %12s   (%d of %d rounds: not every client done within %v)\n", s.name, "failed", n, *rounds, burstLimit)
+				fmt.Printf("%-12s %12s   (%d of %d rounds: not every client done within %v)\n", s.name, "failed", n, *rounds, burstLimit)
 			}
 		}
 	}
 	if len(memory) > 0 {
-		fmt.Printf("\n%-10s %12s\n", "server", "bytes/conn")
+		fmt.Printf("\n%-12s %12s\n", "server", "bytes/conn")
 		for _, s := range servers {
 			if b, ok := memory[s.name]; ok {
-				fmt.Printf("%-10s %12.0f\n", s.name, b)
+				fmt.Printf("%-12s %12.0f\n", s.name, b)
 			}
 		}
 	}

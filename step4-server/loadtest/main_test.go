@@ -6,15 +6,17 @@ import (
 	"time"
 )
 
-// TestDriverAgainstBothServers builds the step 4 server and the baseline,
-// and measures each for a moment: every reply is checked, so this proves
-// the driver and the baseline speak the same protocol as step 4.
-func TestDriverAgainstBothServers(t *testing.T) {
+// TestDriverAgainstTheServers builds the step 4 server, the baseline and
+// one exercise's solution, and measures each for a moment: every reply is
+// checked, so this proves that the driver, the baseline and a solution
+// built from a patched copy speak the same protocol as step 4.
+func TestDriverAgainstTheServers(t *testing.T) {
 	*duration = 200 * time.Millisecond
 	dir := t.TempDir()
 	for _, s := range []server{
 		{"step4", build(dir, "../../step4-server") + " -quiet -addr 127.0.0.1:{port}"},
 		{"netserver", build(dir, "./netserver") + " -addr 127.0.0.1:{port}"},
+		{"step4-eager", buildSolution(dir, "../..", "step4-eager") + " -quiet -addr 127.0.0.1:{port}"},
 	} {
 		r, err := measure(s, false, 5, 3)
 		if err != nil {
@@ -42,6 +44,16 @@ func TestChart(t *testing.T) {
 		yUnit: func(v float64) string { return "" }}.svg([]server{{name: "a"}}))
 	if !strings.HasPrefix(svg, "<svg") || !strings.Contains(svg, "<polyline") || !strings.HasSuffix(svg, "</svg>\n") {
 		t.Errorf("not an SVG line chart:\n%s", svg)
+	}
+}
+
+func TestSpread(t *testing.T) {
+	rs := []result{{cpuPerMsg: 12 * time.Microsecond}, {cpuPerMsg: 10 * time.Microsecond}, {cpuPerMsg: 11 * time.Microsecond}}
+	if m, s := median(rs, cpu), spread(rs, cpu); m != 11 || s < 18.1 || s > 18.2 {
+		t.Errorf("median, spread = %v, %v%%; want 11, 18.2%%", m, s)
+	}
+	if s := spread(nil, cpu); s != 0 {
+		t.Errorf("spread of nothing = %v", s)
 	}
 }
 
