@@ -34,6 +34,12 @@ func TestExercise(t *testing.T) {
 				missing(t, "echoHandler does not call %s, ...)", call)
 			}
 		}
+		if strings.Contains(source(t, "conn.SendAll"), "unix.Write(") {
+			// TestPartialWrites can make the kernel take part of a reply
+			// only through write: a SendAll that calls unix.Write itself
+			// would pass it even if it wrote once.
+			missing(t, "(*conn).SendAll calls unix.Write; call write, as echoHandler did, so that TestPartialWrites can check it")
+		}
 		still(t, "TestHello", TestHello)
 		still(t, "TestPartialWrites", TestPartialWrites)
 		still(t, "TestResetsStayWithTheirClient", TestResetsStayWithTheirClient)
@@ -282,12 +288,24 @@ func hasMethod(t *testing.T, typ, name string) bool {
 	return false
 }
 
-// source returns the text of the step's function name, or "".
+// source returns the text of the step's function name, or of the method
+// Type.name, or "".
 func source(t *testing.T, name string) string {
 	fset, files := sources(t)
+	typ, method, isMethod := strings.Cut(name, ".")
 	for _, f := range files {
 		for _, d := range f.Decls {
-			if fn, ok := d.(*ast.FuncDecl); ok && fn.Recv == nil && fn.Name.Name == name {
+			fn, ok := d.(*ast.FuncDecl)
+			if !ok {
+				continue
+			}
+			var found bool
+			if isMethod {
+				found = fn.Recv != nil && fn.Name.Name == method && hasMethod(t, typ, method) && receiverIs(fn, typ)
+			} else {
+				found = fn.Recv == nil && fn.Name.Name == name
+			}
+			if found {
 				src, err := os.ReadFile(fset.Position(fn.Pos()).Filename)
 				if err != nil {
 					t.Fatal(err)
@@ -318,4 +336,14 @@ func sourceCalls(t *testing.T, name string) []string {
 		})
 	}
 	return at
+}
+
+// receiverIs reports whether fn is a method of typ or *typ.
+func receiverIs(fn *ast.FuncDecl, typ string) bool {
+	r := fn.Recv.List[0].Type
+	if star, ok := r.(*ast.StarExpr); ok {
+		r = star.X
+	}
+	id, ok := r.(*ast.Ident)
+	return ok && id.Name == typ
 }
