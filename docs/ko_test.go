@@ -33,7 +33,7 @@ type section struct {
 
 var (
 	heading   = regexp.MustCompile(`^(#{1,6}) `)
-	marker    = regexp.MustCompile(`^<!-- (code|output): .*-->$`)
+	koMarker  = regexp.MustCompile(`^<!-- (code|output): .*-->$`)
 	enComment = regexp.MustCompile(`^<!-- en: ([0-9a-f]{8}) -->$`)
 )
 
@@ -55,7 +55,7 @@ func sections(text string) []section {
 			continue // before the first heading: nothing to keep in step
 		}
 		cur.text += line
-		if marker.MatchString(bare) && !fence {
+		if koMarker.MatchString(bare) && !fence {
 			cur.markers = append(cur.markers, bare)
 		}
 		if m := enComment.FindStringSubmatch(bare); m != nil && cur.source == "" {
