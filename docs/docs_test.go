@@ -221,13 +221,18 @@ func TestFaultsAgree(t *testing.T) {
 	}
 }
 
-// markdownFiles lists the README and the Markdown files in docs/.
+// markdownFiles lists the README and the Markdown files in docs/ and in
+// docs/ko/.
 func markdownFiles(t *testing.T) []string {
 	files, err := filepath.Glob("*.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return append(files, filepath.Join("..", "README.md"))
+	korean, err := filepath.Glob(filepath.Join("ko", "*.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(append(files, korean...), filepath.Join("..", "README.md"))
 }
 
 // cut returns what an excerpt must hold: the named declarations of a Go

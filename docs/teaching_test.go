@@ -33,21 +33,7 @@ var commandsBlock = regexp.MustCompile("(?m)^[ \t]*<!-- commands -->\n[ \t]*```c
 // Any other command in such a block fails the test. None may change what
 // git status says.
 func TestTeachingCommands(t *testing.T) {
-	text, err := os.ReadFile("teaching.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var commands []string
-	for _, m := range commandsBlock.FindAllSubmatch(text, -1) {
-		for _, line := range strings.Split(strings.TrimSpace(string(m[1])), "\n") {
-			cmd, ok := strings.CutPrefix(strings.TrimSpace(line), "$ ")
-			if !ok {
-				t.Errorf("a line in a commands block is not a command: %q", line)
-				continue
-			}
-			commands = append(commands, cmd)
-		}
-	}
+	commands := commandsOf(t, "teaching.md")
 	if len(commands) == 0 {
 		t.Fatal("teaching.md has no commands block")
 	}
@@ -58,6 +44,52 @@ func TestTeachingCommands(t *testing.T) {
 	}
 	if after := gitStatus(t); after != status {
 		t.Errorf("the commands changed git status:\n%s\nwas:\n%s", after, status)
+	}
+}
+
+// commandsOf returns the commands of a page's commands blocks, in order.
+func commandsOf(t *testing.T, page string) []string {
+	t.Helper()
+	text, err := os.ReadFile(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var commands []string
+	for _, m := range commandsBlock.FindAllSubmatch(text, -1) {
+		for _, line := range strings.Split(strings.TrimSpace(string(m[1])), "\n") {
+			cmd, ok := strings.CutPrefix(strings.TrimSpace(line), "$ ")
+			if !ok {
+				t.Errorf("%s: a line in a commands block is not a command: %q", page, line)
+				continue
+			}
+			commands = append(commands, cmd)
+		}
+	}
+	return commands
+}
+
+// TestTeachingCommandsKorean checks that the Korean guide shows the very
+// commands that TestTeachingCommands runs: the same commands blocks, with
+// the same commands in the same order. Translating a page never changes a
+// command.
+func TestTeachingCommandsKorean(t *testing.T) {
+	ko := filepath.Join("ko", "teaching.md")
+	if _, err := os.Stat(ko); err != nil {
+		t.Skipf("%s is missing; TestKoreanPages says so", ko)
+	}
+	en, kr := commandsOf(t, "teaching.md"), commandsOf(t, ko)
+	for i := range max(len(en), len(kr)) {
+		switch {
+		case i >= len(kr):
+			t.Errorf("%s: its commands blocks end before %q", ko, en[i])
+		case i >= len(en):
+			t.Errorf("%s: %q is in no commands block of teaching.md", ko, kr[i])
+		case en[i] != kr[i]:
+			t.Errorf("%s: command %d is\n\t%s\nteaching.md has\n\t%s", ko, i+1, kr[i], en[i])
+		default:
+			continue
+		}
+		return // one difference shifts the rest: report the first
 	}
 }
 
