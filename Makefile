@@ -25,7 +25,7 @@ DOCS ?=
 SOLUTIONS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help step1 step2 step3 step4 run test cc-check fmt-check vet staticcheck race cross solutions faults check fault docs bench clean
+.PHONY: help step1 step2 step3 step4 run robust test cc-check fmt-check vet staticcheck race cross solutions faults check fault docs bench clean
 
 help: ## list the targets
 	@echo "usage: make TARGET"
@@ -38,8 +38,8 @@ help: ## list the targets
 # removes the folder.
 define runstep
 @dir=$$(mktemp -d) && trap 'rm -rf "$$dir"' EXIT && trap : INT TERM && \
-echo "$(GO) build -o $$dir/$(1) ./$(1) && $$dir/$(1) $(ARGS)" && \
-$(GO) build -o "$$dir/$(1)" ./$(1) && "$$dir/$(1)" $(ARGS)
+echo "$(GO) build -o $$dir/$(notdir $(1)) ./$(1) && $$dir/$(notdir $(1)) $(ARGS)" && \
+$(GO) build -o "$$dir/$(notdir $(1))" ./$(1) && "$$dir/$(notdir $(1))" $(ARGS)
 endef
 
 step1: ## run step 1: a generator, pulled by hand
@@ -51,10 +51,13 @@ step2: ## run step 2: a round-robin scheduler of tasks (ARGS=-trace to watch it)
 step3: ## run step 3: tasks waiting on Recv/Send, and select (ARGS=-trace)
 	$(call runstep,step3-io-wait)
 
-step4: ## run step 4: the echo server on 127.0.0.1:25000 (ARGS="-addr :25000")
+step4: ## run step 4: the lesson's echo server on 127.0.0.1:25000 (ARGS="-addr 0.0.0.0:25000 -trace")
 	$(call runstep,step4-server)
 
 run: step4 ## the same as make step4
+
+robust: ## run step 4's server that survives real clients (ARGS="-addr :25000 -quiet -trace")
+	$(call runstep,step4-server/robust)
 
 test: cc-check fmt-check vet staticcheck race cross solutions faults ## everything CI checks
 	@echo "make test: all checks passed"

@@ -14,7 +14,6 @@ type reason int
 const (
 	Recv reason = iota + 1 // wait until the descriptor can be read
 	Send                   // wait until the descriptor can be written
-	Exit                   // wait until some other task ends (the descriptor is unused)
 )
 
 // String names a reason, for messages.
@@ -24,8 +23,6 @@ func (r reason) String() string {
 		return "Recv"
 	case Send:
 		return "Send"
-	case Exit:
-		return "Exit"
 	}
 	return fmt.Sprintf("reason(%d)", int(r))
 }
@@ -44,12 +41,9 @@ var tasks deque[*task]
 // recvWait and sendWait hold the parked tasks, by the descriptor each waits
 // to read or to write: the lesson's recv_wait and send_wait.
 var (
-	recvWait = &waitMap{tasks: map[int]*task{}}
-	sendWait = &waitMap{tasks: map[int]*task{}}
+	recvWait = map[int]*task{}
+	sendWait = map[int]*task{}
 )
-
-// exitWait holds the tasks waiting for some other task to end.
-var exitWait []*task
 
 // trace, when on, makes run() print a line for each thing it does.
 var trace bool
@@ -67,28 +61,25 @@ func newTask(name string, gen iter.Seq2[reason, int]) {
 // fails takes the whole program down. Here a task that panics or yields
 // something wrong is reported and stopped, and the others go on.
 func run() {
-	for tasks.len() > 0 || len(recvWait.tasks) > 0 || len(sendWait.tasks) > 0 {
+	for tasks.len() > 0 || len(recvWait) > 0 || len(sendWait) > 0 {
 		if tasks.len() == 0 {
 			ioWait()
 			continue
 		}
 		t := tasks.popFront()
 		if trace {
-			stdout.Println("[trace] resume", t.name)
+			fmt.Println("[trace] resume", t.name)
 		}
 		why, fd, ok, err := resume(t)
 		switch {
 		case err != nil:
 			fail(t, err)
 		case !ok:
-			say("Task done")
-			ended()
+			fmt.Println("Task done")
 		case why == Recv:
 			park(recvWait, t, why, fd)
 		case why == Send:
 			park(sendWait, t, why, fd)
-		case why == Exit:
-			exitWait = append(exitWait, t)
 		default:
 			fail(t, fmt.Errorf("unknown yield reason %v", why))
 		}
@@ -112,48 +103,21 @@ func resume(t *task) (why reason, fd int, ok bool, err error) {
 func fail(t *task, err error) {
 	log.Printf("task %s stopped: %v", t.name, err)
 	t.stop()
-	ended()
-}
-
-// ended is called when a task has ended: the tasks waiting on Exit go back
-// to the queue.
-func ended() {
-	for _, t := range exitWait {
-		tasks.pushBack(t)
-	}
-	exitWait = nil
-}
-
-// stopAll stops every task but the one running, wherever it waits. Stopping
-// a task runs its deferred calls, so each handler closes its connection.
-func stopAll() {
-	for _, wait := range []*waitMap{recvWait, sendWait} {
-		for fd := range wait.tasks {
-			wait.remove(fd).stop()
-		}
-	}
-	for tasks.len() > 0 {
-		tasks.popFront().stop()
-	}
-	for _, t := range exitWait {
-		t.stop()
-	}
-	exitWait = nil
 }
 
 // park files t under fd in wait (recvWait or sendWait). select can watch
 // only descriptors below FD_SETSIZE (FdSet.Set panics past it), and a
 // map holds one task per descriptor, so anything else is the task's fault.
-func park(wait *waitMap, t *task, why reason, fd int) {
+func park(wait map[int]*task, t *task, why reason, fd int) {
 	switch {
 	case fd < 0 || fd >= unix.FD_SETSIZE:
 		fail(t, fmt.Errorf("descriptor %d is outside what select can watch (0 to %d)", fd, unix.FD_SETSIZE-1))
-	case wait.tasks[fd] != nil:
-		fail(t, fmt.Errorf("task %s already waits on %v of descriptor %d", wait.tasks[fd].name, why, fd))
+	case wait[fd] != nil:
+		fail(t, fmt.Errorf("task %s already waits on %v of descriptor %d", wait[fd].name, why, fd))
 	default:
 		if trace {
-			stdout.Printf("[trace] %s waits on %v of fd %d\n", t.name, why, fd)
+			fmt.Printf("[trace] %s waits on %v of fd %d\n", t.name, why, fd)
 		}
-		wait.add(fd, t)
+		wait[fd] = t
 	}
 }

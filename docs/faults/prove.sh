@@ -13,10 +13,11 @@ failed=0
 while read -r name dir test what; do
 	[ -n "$name" ] || continue
 	run="^$(printf '%s' "$test" | sed 's|/|$/^|g')\$"
-	[ -x "$bin/$dir.test" ] || $GO test -c -o "$bin/$dir.test" "./$dir" || exit 1
+	test_bin="$bin/$(printf '%s' "$dir" | tr / _).test" # step4-server/robust: step4-server_robust.test
+	[ -x "$test_bin" ] || $GO test -c -o "$test_bin" "./$dir" || exit 1
 	tmp=$(mktemp -d)
 	git ls-files -z | tar --null -T - -cf - | tar -xf - -C "$tmp"
-	if ! (cd "$dir" && "$bin/$dir.test" -test.run "$run" -test.v -test.timeout 2m >"$bin/out" 2>&1); then
+	if ! (cd "$dir" && "$test_bin" -test.run "$run" -test.v -test.timeout 2m >"$bin/out" 2>&1); then
 		echo "FAIL  $name: $test fails on the tree, without the fault:"
 		cat "$bin/out"
 		failed=1

@@ -80,7 +80,7 @@ func main() {
 	}
 	defer os.RemoveAll(dir)
 	servers := []server{
-		{"step4", build(dir, "./step4-server") + " -quiet -addr 127.0.0.1:{port}"},
+		{"step4", build(dir, "./step4-server/robust") + " -quiet -addr 127.0.0.1:{port}"},
 		{"netserver", build(dir, "./step4-server/loadtest/netserver") + " -addr 127.0.0.1:{port}"},
 	}
 	if *lesson != "" {
@@ -230,7 +230,7 @@ func buildSolution(dir, root, name string) string {
 		}
 	}
 	out := filepath.Join(dir, name)
-	cmd := exec.Command("go", "build", "-o", out, "./step4-server")
+	cmd := exec.Command("go", "build", "-o", out, "./step4-server/robust")
 	cmd.Dir, cmd.Stderr = src, os.Stderr
 	if err := cmd.Run(); err != nil {
 		log.Fatalf("solution %s: go build: %v", name, err)

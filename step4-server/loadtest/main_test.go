@@ -14,7 +14,7 @@ func TestDriverAgainstTheServers(t *testing.T) {
 	*duration = 200 * time.Millisecond
 	dir := t.TempDir()
 	for _, s := range []server{
-		{"step4", build(dir, "../../step4-server") + " -quiet -addr 127.0.0.1:{port}"},
+		{"step4", build(dir, "../robust") + " -quiet -addr 127.0.0.1:{port}"},
 		{"netserver", build(dir, "./netserver") + " -addr 127.0.0.1:{port}"},
 		{"step4-eager", buildSolution(dir, "../..", "step4-eager") + " -quiet -addr 127.0.0.1:{port}"},
 	} {

@@ -20,8 +20,8 @@ func TestCtrlCThroughMake(t *testing.T) {
 	if _, err := exec.LookPath("make"); err != nil {
 		t.Skip("no make here to run the Makefile's step4 target")
 	}
-	cmd := exec.Command("make", "step4", "ARGS=-addr 127.0.0.1:0")
-	cmd.Dir = ".." // the repository's root
+	cmd := exec.Command("make", "robust", "ARGS=-addr 127.0.0.1:0")
+	cmd.Dir = "../.." // the repository's root
 	for _, kv := range os.Environ() {
 		// Run as a learner's make, not as a sub-make of `make test`.
 		if name, _, _ := strings.Cut(kv, "="); name != "MAKEFLAGS" && name != "MFLAGS" && name != "MAKELEVEL" {
