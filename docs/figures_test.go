@@ -29,6 +29,9 @@ var selectLimit = regexp.MustCompile(`(?i)\babout (10(?:0[1-9]|1\d|2[0-3]))\b|\b
 func figures() []figure {
 	fs := []figure{
 		{"clients served at once, below select's limit", "step4-server.md", nil, selectLimit},
+		{"the oldest Go, which CI runs the tests with too", "../go.mod",
+			[]string{"../README.md", "teaching.md", "ko/teaching.md"},
+			regexp.MustCompile(`(?m)^go (1\.\d+)|Go (1\.\d+) or newer|Go (1\.\d+)\.0\b|Go (1\.\d+) 이상`)},
 		{"memory of a paused task, in KB", "performance.md",
 			[]string{"teaching.md", "ko/teaching.md", "ko/performance.md"},
 			regexp.MustCompile(`a paused task holds about ([0-9.]+) KB|keeps its stack, about ([0-9.]+) KB|([0-9.]+) KB쯤 되는 자기 스택|일시 중지된 작업 하나는 약 ([0-9.]+) KB`)},
