@@ -1,6 +1,7 @@
 // Package docs holds the walkthroughs. Its tests keep them true: every code
 // excerpt equals the declaration it quotes from the source, every output
-// equals the golden file it quotes, and every relative link leads to a file.
+// equals the golden file it quotes, every relative link leads to a file,
+// and every figure that a page quotes from another equals it (figures_test.go).
 // `make docs` (go test ./docs -update) rewrites the excerpts from the source.
 package docs
 
