@@ -1,7 +1,9 @@
 #!/bin/sh
 # make fault NAME=partial-write: shows what one of step 4's fixes prevents.
-# On a copy of the tree (the tree itself is left alone), it undoes the fix
-# with docs/faults/NAME.patch and runs the one test that catches it.
+# On a copy of the committed tree (HEAD), it undoes the fix with
+# docs/faults/NAME.patch and runs the one test that catches it. HEAD, not
+# the working tree: a learner's own edits (an exercise solved in step 4)
+# would stop the patch from applying, and are left alone.
 # make fault: lists the faults.
 set -u
 cd "$(dirname "$0")/../.." || exit 2
@@ -23,17 +25,19 @@ set -f
 set -- $line
 name=$1 dir=$2 test=$3
 shift 3
-root=$(pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-# The files git tracks, as they are in the working tree.
-git ls-files -z | tar --null -T - -cf - | tar -xf - -C "$tmp"
+git archive HEAD | tar -xf - -C "$tmp" || exit 2
+echo "On a copy of the committed tree (HEAD $(git rev-parse --short HEAD)); your working tree is left alone."
 echo "The fix: $*."
-echo "docs/faults/$name.patch undoes it, on a copy of the tree:"
+echo "docs/faults/$name.patch undoes it:"
 echo
-grep -v -e '^diff --git' -e '^index ' "docs/faults/$name.patch"
+grep -v -e '^diff --git' -e '^index ' "$tmp/docs/faults/$name.patch"
 echo
-(cd "$tmp" && git apply "$root/docs/faults/$name.patch") || exit 2
+if ! (cd "$tmp" && git apply "docs/faults/$name.patch"); then
+	echo "docs/faults/$name.patch does not apply to HEAD: were changes to $dir/ committed? Try it in a fresh clone."
+	exit 2
+fi
 run="^$(printf '%s' "$test" | sed 's|/|$/^|g')\$" # TestX/sub: ^TestX$/^sub$
 echo "$GO test -count=1 -run '$run' ./$dir"
 if (cd "$tmp" && $GO test -count=1 -run "$run" "./$dir"); then
