@@ -87,8 +87,8 @@ race: cc-check ## all tests, with the race detector (needs a C compiler)
 	$(GO) test -race -count=1 ./...
 
 cross: ## vet (so, build) everything, tests and exercise checks included, for macOS, FreeBSD, OpenBSD
-	@for os in $(CROSS); do echo "GOOS=$$os $(GO) vet -tags exercises ./..."; GOOS=$$os $(GO) vet -tags exercises ./... || exit 1; done
-	$(GO) vet -tags exercises ./...
+	@for os in $(CROSS); do echo "GOOS=$$os $(GO) vet -tags exercises,faults ./..."; GOOS=$$os $(GO) vet -tags exercises,faults ./... || exit 1; done
+	$(GO) vet -tags exercises,faults ./...
 
 # make check FORMAT=csv STUDENT=name: the same board as CSV, for a teacher
 # to collect (docs/teaching.md). Make passes both to check.sh in the

@@ -217,7 +217,7 @@ func (c *commandChecker) client(t *testing.T, cmd string) {
 		t.Skip("no python3 here")
 	}
 	if c.server == "" {
-		c.server = startServer(c.top, c.build(t, "./step4-server"))
+		c.server = startServer(c.top, c.build(t, "./step4-server/robust"))
 	}
 	host, port, _ := strings.Cut(c.server, ":")
 	cmd = strings.NewReplacer("192.168.1.20", host, "127.0.0.1", host, "25000", port).Replace(cmd)

@@ -45,5 +45,20 @@ while read -r name dir test what; do
 done <<END
 $FAULTS
 END
-[ $failed -eq 0 ] && echo "every fault's test passes on the tree, and fails with the fault"
+while read -r name test what; do
+	[ -n "$name" ] || continue
+	if (cd "$head" && $GO test -tags faults -count=1 -run "^$test\$" ./step4-server >"$bin/out" 2>&1); then
+		echo "FAIL  $name: $test passes on the lesson's server: it no longer shows the fault"
+		failed=1
+	elif ! grep -q "^--- FAIL: $test " "$bin/out"; then
+		echo "FAIL  $name: $test does not run, or does not build, on the lesson's server:"
+		cat "$bin/out"
+		failed=1
+	else
+		echo "ok    $name: $test fails on the lesson's server: $(grep -m1 'faults_test.go' "$bin/out" | sed 's/^ *//' | cut -c1-100)"
+	fi
+done <<END
+$LESSON_FAULTS
+END
+[ $failed -eq 0 ] && echo "every fault's test passes on the tree, and fails with the fault; every fault of the lesson's server shows"
 exit $failed

@@ -232,9 +232,9 @@ func still(t *testing.T, name string, test func(*testing.T)) {
 	t.Helper()
 	if !t.Run(name, test) {
 		if os.Getenv("STEP_FORBID_SELECT") == "1" {
-			missing(t, "the server fails %s when the kernel refuses it select: does it still call select? (go test -run %s ./step4-server, with select allowed)", name, name)
+			missing(t, "the server fails %s when the kernel refuses it select: does it still call select? (go test -run %s ./step4-server/robust, with select allowed)", name, name)
 		}
-		missing(t, "the server no longer passes %s (go test -run %s ./step4-server says why)", name, name)
+		missing(t, "the server no longer passes %s (go test -run %s ./step4-server/robust says why)", name, name)
 	}
 }
 

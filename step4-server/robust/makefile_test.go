@@ -11,7 +11,7 @@ import (
 )
 
 // TestCtrlCThroughMake runs the server the way the README says, with
-// `make step4`, and stops it the way a terminal does on Ctrl-C: SIGINT to
+// `make robust`, and stops it the way a terminal does on Ctrl-C: SIGINT to
 // the whole foreground process group, make and its shell included. The
 // server must print its summary and exit 0, so make reports no error. (A
 // target that used `go run` would fail: go run exits 1 when it gets SIGINT,
@@ -66,7 +66,7 @@ func TestCtrlCThroughMake(t *testing.T) {
 		case line, ok := <-lines:
 			if !ok {
 				ended = true
-				t.Fatalf("make step4 ended before the server listened:\n%s", strings.Join(seen, "\n"))
+				t.Fatalf("make robust ended before the server listened:\n%s", strings.Join(seen, "\n"))
 			}
 			seen = append(seen, line)
 		case <-timeout:
