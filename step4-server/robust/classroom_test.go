@@ -84,7 +84,8 @@ func TestClassroom(t *testing.T) {
 var (
 	traceResume = regexp.MustCompile(`^\[trace\] resume (\S+)$`)
 	traceWait   = regexp.MustCompile(`^\[trace\] (\S+) waits on (Recv|Send) of fd (\d+)$`)
-	traceSelect = regexp.MustCompile(`^\[trace\] (?:select|poll|epoll_wait): (\d+) ready$`) // poll and epoll_wait: the exercises
+	traceSelect = regexp.MustCompile(`^\[trace\] (?:select|poll|epoll_wait): (\d+) ready(?:: (.+))?$`) // poll and epoll_wait: the exercises
+	traceNew    = regexp.MustCompile(`^\[trace\] new task (\S+)$`)
 )
 
 // A traceSummary counts what a trace shows.
@@ -98,21 +99,23 @@ type traceSummary struct {
 }
 
 // checkTrace reads the output of step 4 run with -trace and checks that the
-// trace is well-formed: each [trace] line has one of the three forms, and
+// trace is well-formed: each [trace] line has one of the four forms, and
 // the lines tell a story that run() can tell. A task that is resumed then
 // parks (its "waits on" comes next) or ends ("Task done") before any other
 // task runs, and a handler's own lines come while it runs. No two tasks wait
 // on the same descriptor for the same thing. A parked task runs again only
-// after a select, and each "select: N ready" is followed by exactly N
-// resumes of parked tasks before the next select (other resumes are of new
-// tasks). So resumes and waits balance: resumes = waits + tasks ended.
+// after a select, and each "select: N ready: A, B" names N parked tasks,
+// which are resumed before the next select (other resumes are of tasks
+// that "new task" queued). So resumes and waits balance: resumes = waits +
+// tasks ended.
 func checkTrace(output []string) (traceSummary, error) {
 	var sum traceSummary
 	running := ""                  // the task resumed last, until it parks or ends
 	waitsOn := map[string]string{} // parked task -> "Recv of fd 5"
 	taken := map[string]string{}   // "Recv of fd 5" -> the task parked there
 	seen := map[string]bool{}      // tasks that have run and not ended
-	woken := 0                     // parked tasks the last select woke, not yet resumed
+	queued := map[string]bool{}    // new tasks, not yet resumed
+	woken := map[string]bool{}     // parked tasks the last select woke, not yet resumed
 	resumes, waits := 0, 0
 	for i, line := range output {
 		at := func(format string, args ...any) error {
@@ -138,19 +141,26 @@ func checkTrace(output []string) (traceSummary, error) {
 			continue
 		}
 		sum.lines++
-		if m := traceResume.FindStringSubmatch(line); m != nil {
+		if m := traceNew.FindStringSubmatch(line); m != nil {
+			if seen[m[1]] || queued[m[1]] {
+				return sum, at("%s is already a task", m[1])
+			}
+			queued[m[1]] = true
+		} else if m := traceResume.FindStringSubmatch(line); m != nil {
 			name := m[1]
 			switch {
 			case running != "":
 				return sum, at("%s ran before it, and neither parked nor ended", running)
+			case queued[name]:
+				delete(queued, name)
 			case waitsOn[name] != "":
-				if woken == 0 {
+				if !woken[name] {
 					return sum, at("%s waits on %s, and no select has woken it", name, waitsOn[name])
 				}
-				woken--
+				delete(woken, name)
 				delete(taken, waitsOn[name])
 				delete(waitsOn, name)
-			case seen[name]:
+			default:
 				return sum, at("%s is neither new nor woken by a select", name)
 			}
 			seen[name] = true
@@ -172,12 +182,21 @@ func checkTrace(output []string) (traceSummary, error) {
 			switch {
 			case running != "":
 				return sum, at("select while %s runs, neither parked nor ended", running)
-			case woken > 0:
-				return sum, at("%d tasks woken by the select before have not run", woken)
+			case len(woken) > 0:
+				return sum, at("%d tasks woken by the select before have not run", len(woken))
 			case n < 1 || n > len(waitsOn):
 				return sum, at("%d tasks wait: %d cannot be ready", len(waitsOn), n)
 			}
-			woken = n
+			names := strings.Split(m[2], ", ")
+			if len(names) != n {
+				return sum, at("it names %d tasks", len(names))
+			}
+			for _, name := range names {
+				if waitsOn[name] == "" || woken[name] {
+					return sum, at("%s does not wait", name)
+				}
+				woken[name] = true
+			}
 			sum.selects++
 			sum.woken += n
 			sum.maxReady = max(sum.maxReady, n)
@@ -199,15 +218,17 @@ func checkTrace(output []string) (traceSummary, error) {
 // schedulers, so that TestClassroom can fail.
 func TestCheckTrace(t *testing.T) {
 	good := []string{
+		"[trace] new task tcpServer",
 		"[trace] resume tcpServer",
 		"[trace] tcpServer waits on Recv of fd 5",
-		"[trace] select: 1 ready",
+		"[trace] select: 1 ready: tcpServer",
 		"[trace] resume tcpServer",
+		"[trace] new task echoHandler(127.0.0.1:52001)",
 		"[trace] tcpServer waits on Recv of fd 5",
 		"[trace] resume echoHandler(127.0.0.1:52001)",
 		"Connection from 127.0.0.1:52001",
 		"[trace] echoHandler(127.0.0.1:52001) waits on Recv of fd 6",
-		"[trace] select: 1 ready",
+		"[trace] select: 1 ready: echoHandler(127.0.0.1:52001)",
 		"[trace] resume echoHandler(127.0.0.1:52001)",
 		"Connection closed 127.0.0.1:52001",
 		"Task done",
@@ -217,22 +238,29 @@ func TestCheckTrace(t *testing.T) {
 	}
 	bad := map[string]func([]string) []string{
 		"a line of another form": func(tr []string) []string {
-			tr[1] = "[trace] tcpServer parked on Recv of fd 5"
+			tr[2] = "[trace] tcpServer parked on Recv of fd 5"
 			return tr
 		},
 		"a parked task resumed with no select": func(tr []string) []string {
-			return append(tr[:2], tr[3:]...)
+			return append(tr[:3], tr[4:]...)
 		},
 		"a select that wakes more than it says": func(tr []string) []string {
-			tr[2] = "[trace] select: 0 ready"
+			tr[3] = "[trace] select: 0 ready"
 			return tr
 		},
+		"a select that names another task": func(tr []string) []string {
+			tr[10] = "[trace] select: 1 ready: tcpServer"
+			return tr
+		},
+		"a task resumed that was never queued": func(tr []string) []string {
+			return append(tr[:5], tr[6:]...)
+		},
 		"two tasks on one descriptor": func(tr []string) []string {
-			tr[7] = "[trace] echoHandler(127.0.0.1:52001) waits on Recv of fd 5"
+			tr[9] = "[trace] echoHandler(127.0.0.1:52001) waits on Recv of fd 5"
 			return tr
 		},
 		"a handler's line before its turn": func(tr []string) []string {
-			tr[5], tr[6] = tr[6], tr[5]
+			tr[7], tr[8] = tr[8], tr[7]
 			return tr
 		},
 		"a task that ran and neither parked nor ended": func(tr []string) []string {

@@ -13,7 +13,7 @@ import (
 // TestPartialWrites has the kernel take only part of each reply, as it
 // may on a busy network. Over loopback it never does: once select says a
 // socket is writable, the kernel takes a whole reply of 1004 bytes or less.
-// So the test swaps write, the handler's one way to the kernel, for one
+// So the test gives the server a write, the handler's one way to the kernel,
 // that hands the kernel at most 3 bytes, and every other time returns
 // EAGAIN without calling it. Every reply must still arrive whole, and
 // after EAGAIN the handler must wait on Send before it writes again: a
@@ -21,7 +21,8 @@ import (
 func TestPartialWrites(t *testing.T) {
 	calls, sends, sendsAtRefusal := 0, 0, -1
 	var spun error
-	write = func(fd int, p []byte) (int, error) {
+	s := testServer()
+	s.write = func(fd int, p []byte) (int, error) {
 		calls++
 		if sends == sendsAtRefusal && spun == nil {
 			spun = errors.New("after EAGAIN, echoHandler wrote again without waiting on Send")
@@ -33,7 +34,6 @@ func TestPartialWrites(t *testing.T) {
 		}
 		return unix.Write(fd, p[:min(len(p), 3)])
 	}
-	defer func() { write = unix.Write }()
 	countSends := func(why reason) {
 		if why == Send {
 			sends++
@@ -51,7 +51,7 @@ func TestPartialWrites(t *testing.T) {
 			got, _ := io.ReadAll(client)
 			reply <- got
 		}()
-		schedule(t, named{"echoHandler(pair)", watched(echoHandler(fd, "pair"), countSends)})
+		schedule(t, s, named{"echoHandler(pair)", watched(s.echoHandler(fd, "pair"), countSends)})
 		if got, want := <-reply, append([]byte("GOT:"), msg...); !bytes.Equal(got, want) {
 			t.Fatalf("sent %d bytes; the reply has %d bytes, want %d: %q", size, len(got), len(want), got[:min(len(got), 20)])
 		}
@@ -107,7 +107,8 @@ func TestWokenForNothing(t *testing.T) {
 		client.CloseWrite() // then the handler reads EOF and ends
 		clientErr <- err
 	}()
-	logged := schedule(t, named{"thief", thief}, named{"echoHandler(pair)", echoHandler(high, "pair")})
+	s := testServer()
+	logged := schedule(t, s, named{"thief", thief}, named{"echoHandler(pair)", s.echoHandler(high, "pair")})
 	if logged != "" {
 		t.Fatalf("the handler, woken for data that was gone, said %q", logged)
 	}

@@ -216,7 +216,8 @@ func sendWaits(t *testing.T, n int) int {
 		}
 		done <- nil
 	}()
-	schedule(t, named{"echoHandler(pair)", watched(echoHandler(fd, "pair"), func(why reason) {
+	srv := testServer()
+	schedule(t, srv, named{"echoHandler(pair)", watched(srv.echoHandler(fd, "pair"), func(why reason) {
 		if why == Send {
 			waits++
 		}

@@ -9,6 +9,26 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// listenOn opens a listening socket on addr, "host:port", at once, not in
+// tcpServer as in the lesson, so that a bad address is reported before the
+// scheduler starts. It returns the socket, and the line that says where it
+// listens and how to connect.
+func listenOn(addr string) (int, string, error) {
+	sa, err := parseAddr(addr)
+	if err != nil {
+		return -1, "", err
+	}
+	lfd, err := listen(sa)
+	if err != nil {
+		return -1, "", listenError(addr, sa, err)
+	}
+	if real, err := unix.Getsockname(lfd); err == nil { // the real port, if addr asked for port 0
+		sa = real
+	}
+	ap := addrPort(sa)
+	return lfd, fmt.Sprintf("Listening on %s; try: nc %s %d", ap, reachable(ap.Addr()), ap.Port()), nil
+}
+
 // listen creates a non-blocking TCP socket listening on sa.
 func listen(sa unix.Sockaddr) (int, error) {
 	family := unix.AF_INET

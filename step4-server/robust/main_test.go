@@ -767,7 +767,7 @@ func TestUsage(t *testing.T) {
 	if err != nil {
 		t.Fatalf("-h: %v", err)
 	}
-	if !strings.HasPrefix(out, "usage: step4-server [-addr host:port]") || !strings.Contains(out, "-quiet") {
+	if !strings.HasPrefix(out, "usage: step4-server/robust [-addr host:port]") || !strings.Contains(out, "-quiet") {
 		t.Errorf("-h printed %q", out)
 	}
 }
@@ -784,33 +784,23 @@ func TestBrokenTasksDoNotStopTheServer(t *testing.T) {
 	unix.SetNonblock(fds[0], true)
 	client := os.NewFile(uintptr(fds[1]), "client")
 	defer client.Close()
-	var logged bytes.Buffer
-	log.SetOutput(&logged)
-	defer log.SetOutput(os.Stderr)
-	quiet = true
-	defer func() { quiet = false }()
-
-	newTask("panicky", func(yield func(reason, int) bool) { panic("boom") })
-	newTask("confused", func(yield func(reason, int) bool) { yield(reason(42), 0) })
-	newTask("echoHandler(pair)", echoHandler(fds[0], "pair"))
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		run()
-	}()
 	client.SetDeadline(time.Now().Add(wait))
-	if err := echo(client, "Hello"); err != nil {
+	clientErr := make(chan error, 1)
+	go func() {
+		clientErr <- echo(client, "Hello")
+		client.Close()
+	}()
+	srv := testServer()
+	logged := schedule(t, srv,
+		named{"panicky", func(yield func(reason, int) bool) { panic("boom") }},
+		named{"confused", func(yield func(reason, int) bool) { yield(reason(42), 0) }},
+		named{"echoHandler(pair)", srv.echoHandler(fds[0], "pair")})
+	if err := <-clientErr; err != nil {
 		t.Fatal(err)
 	}
-	client.Close()
-	select {
-	case <-done:
-	case <-time.After(wait):
-		t.Fatal("run() did not return after the client closed")
-	}
 	for _, want := range []string{"task panicky stopped: panic: boom", "task confused stopped: unknown yield reason reason(42)"} {
-		if !strings.Contains(logged.String(), want) {
-			t.Errorf("log = %q, want %q", logged.String(), want)
+		if !strings.Contains(logged, want) {
+			t.Errorf("log = %q, want %q", logged, want)
 		}
 	}
 }
@@ -886,8 +876,7 @@ func TestNoAllocationPerMessage(t *testing.T) {
 		t.Fatal(err)
 	}
 	unix.SetNonblock(fds[0], true)
-	quiet = true
-	defer func() { quiet = false }()
+	srv := testServer()
 	const rounds = 10_000
 	msg, reply := []byte("ping"), make([]byte, len("GOT:ping"))
 	var before, after runtime.MemStats
@@ -910,9 +899,9 @@ func TestNoAllocationPerMessage(t *testing.T) {
 		}
 		clientErr <- nil
 	}()
-	newTask("echoHandler(pair)", echoHandler(fds[0], "pair"))
+	srv.newTask("echoHandler(pair)", srv.echoHandler(fds[0], "pair"))
 	runtime.ReadMemStats(&before)
-	run()
+	srv.run()
 	runtime.ReadMemStats(&after)
 	if err := <-clientErr; err != nil {
 		t.Fatal(err)

@@ -1,14 +1,13 @@
 package main
 
 import (
-	"cmp"
 	"fmt"
-	"log"
-	"maps"
-	"os"
-	"slices"
-	"strings"
+	"io"
+	"os/signal"
+	"sync/atomic"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // A write to stdout or stderr can block: when it is a pipe that nobody
@@ -23,115 +22,112 @@ import (
 // is full, a line is dropped and counted, and the summary says how many.
 // (That goroutine, like the one in signals.go, never touches a client:
 // every connection is still served by the one thread.)
+//
+// And a reader that goes away (`| head -1`, a pager that was quit) must not
+// kill the server: a write to a closed pipe raises SIGPIPE, which ends a Go
+// program when it writes to its stdout or stderr. With SIGPIPE ignored, the
+// write fails with EPIPE instead, and the line is counted as lost.
 
-// A line is one line of output, and the file it goes to.
+// A line is one line of output, and where it goes.
 type line struct {
-	to   *os.File
+	to   io.Writer
 	text string
 }
 
-// lines is the queue: room for a burst, not for a reader that has stopped.
-var lines = make(chan line, 1000)
-
-// dropped counts the lines that found the queue full.
-var dropped int
-
-// queue is an io.Writer that queues lines for one file, and never waits.
-type queue struct{ to *os.File }
-
-// Write queues p, or drops it if the queue is full.
-func (q queue) Write(p []byte) (int, error) {
-	select {
-	case lines <- line{q.to, string(p)}: // a copy: log reuses p
-	default:
-		dropped++
-	}
-	return len(p), nil
+// An output is the queue of lines, and what became of them.
+type output struct {
+	stdout, stderr io.Writer
+	lines          chan line     // room for a burst, not for a reader that has stopped
+	dropped        int           // lines that found the queue full (counted by the scheduler's thread)
+	gap            int           // of those, the ones dropped since a line was last queued
+	lost           atomic.Int64  // lines the writer could not write: nobody reads them any more
+	written        chan struct{} // closed when the queue has been written out to its end
+	quiet          bool          // print no line per task, connection or client error
+	trace          bool          // say in the trace where lines were dropped
 }
 
-// stdout prints on the standard output through the queue, as log.Printf
-// prints on the standard error once startOutput has run.
-var stdout = log.New(queue{os.Stdout}, "", 0)
-
-// quiet, when on, keeps the scheduler and the handlers from printing a line
-// for each task, connection or client error.
-var quiet bool
-
-// say prints a line about one task or connection, unless -quiet.
-func say(args ...any) {
-	if !quiet {
-		stdout.Println(args...)
-	}
-}
-
-// written is closed when the queue has been written out to its end.
-var written = make(chan struct{})
-
-// startOutput sends log's lines through the queue too, and starts the
-// goroutine that writes the queue out.
-func startOutput() {
-	log.SetOutput(queue{os.Stderr})
+// startOutput returns an output to stdout and stderr, and starts the
+// goroutine that writes its queue out.
+func startOutput(stdout, stderr io.Writer, quiet, trace bool) *output {
+	signal.Ignore(unix.SIGPIPE)
+	o := &output{stdout: stdout, stderr: stderr, lines: make(chan line, 1000), written: make(chan struct{}), quiet: quiet, trace: trace}
 	go func() {
-		defer close(written)
-		for l := range lines {
-			l.to.WriteString(l.text) // may block: only this goroutine waits
+		defer close(o.written)
+		for l := range o.lines {
+			if _, err := io.WriteString(l.to, l.text); err != nil { // may block: only this goroutine waits
+				o.lost.Add(1)
+			}
 		}
 	}()
+	return o
 }
 
-// stopOutput queues the last lines and waits until everything is written,
-// but no longer than d: a stuck stdout must not keep the program from
-// exiting.
-func stopOutput(d time.Duration, last ...string) {
-	timeout := time.After(d)
+// queue queues text for to, or drops it if the queue is full. After a gap,
+// the trace says how many lines it lost, so that a reader of the trace
+// (docs/timeline) knows that it missed some.
+func (o *output) queue(to io.Writer, text string) {
+	if o.gap > 0 && o.trace {
+		select {
+		case o.lines <- line{o.stdout, fmt.Sprintf("[trace] dropped %d lines\n", o.gap)}:
+			o.gap = 0
+		default:
+		}
+	}
+	select {
+	case o.lines <- line{to, text}:
+		if !o.trace {
+			o.gap = 0
+		}
+	default:
+		o.dropped++
+		o.gap++
+	}
+}
+
+// printf prints on stdout.
+func (o *output) printf(format string, args ...any) {
+	o.queue(o.stdout, fmt.Sprintf(format, args...))
+}
+
+// logf prints a line on stderr.
+func (o *output) logf(format string, args ...any) {
+	o.queue(o.stderr, fmt.Sprintf(format, args...)+"\n")
+}
+
+// say prints a line about one task or connection, unless quiet.
+func (o *output) say(args ...any) {
+	if !o.quiet {
+		o.queue(o.stdout, fmt.Sprintln(args...))
+	}
+}
+
+// stop queues the last lines and waits until everything is written, but
+// no longer than d: a stuck stdout must not keep the program from exiting.
+func (o *output) stop(d time.Duration, last ...string) {
+	timeout := time.NewTimer(d)
+	defer timeout.Stop()
 	for _, text := range last {
 		select {
-		case lines <- line{os.Stdout, text + "\n"}:
-		case <-timeout:
+		case o.lines <- line{o.stdout, text + "\n"}:
+		case <-timeout.C:
 			return
 		}
 	}
-	close(lines)
+	close(o.lines)
 	select {
-	case <-written:
-	case <-timeout:
+	case <-o.written:
+	case <-timeout.C:
 	}
 }
 
-// served and echoed count connections accepted and bytes echoed back;
-// clientErrors counts the errors on clients' connections, by kind.
-var (
-	served, echoed int
-	clientErrors   = map[string]int{}
-)
-
-// clientError reports an error on a client's connection: one line naming
-// the client, unless -quiet; and a count, for the summary.
-func clientError(addr, op string, err error) {
-	clientErrors[err.Error()]++
-	if !quiet {
-		log.Printf("%s: %s: %v", addr, op, err)
+// losses returns the summary's lines about output that was not written.
+func (o *output) losses() []string {
+	var s []string
+	if o.dropped > 0 {
+		s = append(s, fmt.Sprintf("Dropped %s of output: it was read more slowly than written, or not at all", count(o.dropped, "line")))
 	}
-}
-
-// summary returns the lines printed at exit. The first is always there;
-// the others only when they have something to count.
-func summary() []string {
-	s := []string{fmt.Sprintf("Served %s, echoed %s", count(served, "connection"), count(echoed, "byte"))}
-	if turnedAway > 0 {
-		s = append(s, fmt.Sprintf("Refused %s: the server was full", count(turnedAway, "client")))
-	}
-	if len(clientErrors) > 0 {
-		kinds := slices.SortedFunc(maps.Keys(clientErrors), func(a, b string) int {
-			return cmp.Or(clientErrors[b]-clientErrors[a], strings.Compare(a, b)) // most frequent first
-		})
-		for i, k := range kinds {
-			kinds[i] = fmt.Sprintf("%d %s", clientErrors[k], k)
-		}
-		s = append(s, "Client errors: "+strings.Join(kinds, ", "))
-	}
-	if dropped > 0 {
-		s = append(s, fmt.Sprintf("Dropped %s of output: stdout or stderr was not being read", count(dropped, "line")))
+	if n := int(o.lost.Load()); n > 0 {
+		s = append(s, fmt.Sprintf("Lost %s of output: nobody read it any more (a closed pipe)", count(n, "line")))
 	}
 	return s
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"io"
 	"iter"
-	"log"
 	"net"
 	"os"
 	"strings"
@@ -24,55 +23,35 @@ type named struct {
 	gen  iter.Seq2[reason, int]
 }
 
-// schedule empties the scheduler, adds the tasks in order, runs them all
-// (within the tests' bound), and returns what the scheduler logged. The log
-// also goes to stderr, where go test shows it if the test fails, and where
-// it is seen if a log.Fatal ends the test process.
-func schedule(t *testing.T, gens ...named) string {
+// testServer returns a server of its own, as main makes one, but quiet:
+// each test builds a fresh one, so that no test depends on another.
+func testServer() *echoServer {
+	return newEchoServer(startOutput(io.Discard, io.Discard, true, false), false)
+}
+
+// schedule adds the tasks to s in order, runs them all (within the tests'
+// bound), and returns what the scheduler logged. The log also goes to
+// stderr, where go test shows it if the test fails.
+func schedule(t *testing.T, s *echoServer, gens ...named) string {
 	t.Helper()
-	select {
-	case <-running:
-	default:
-		t.Fatal("run() from an earlier test still runs")
-	}
-	tasks = deque[*task]{}
-	for _, w := range []*waitMap{recvWait, sendWait} {
-		for fd := range w.tasks {
-			w.remove(fd)
-		}
-	}
-	exitWait = nil
-	closing, deadline = false, time.Time{} // as before any shutdown
 	var logged bytes.Buffer
-	log.SetOutput(io.MultiWriter(&logged, os.Stderr))
-	log.SetFlags(0) // as main sets it
-	defer func() { log.SetOutput(os.Stderr); log.SetFlags(log.LstdFlags) }()
-	quiet = true
-	defer func() { quiet = false }()
+	s.out = startOutput(io.Discard, io.MultiWriter(&logged, os.Stderr), true, false)
 	for _, g := range gens {
-		newTask(g.name, g.gen)
+		s.newTask(g.name, g.gen)
 	}
 	done := make(chan struct{})
-	running = done
 	go func() {
 		defer close(done)
-		run()
+		s.run()
 	}()
 	select {
 	case <-done:
 	case <-time.After(wait):
 		t.Fatal("run() did not return")
 	}
+	s.out.stop(wait)
 	return logged.String()
 }
-
-// running is closed once the last run() that schedule started has
-// returned: a test must not reset the scheduler under a run() that hangs.
-var running = func() chan struct{} {
-	done := make(chan struct{})
-	close(done)
-	return done
-}()
 
 // pipe returns both ends of a new non-blocking pipe, closed when the test
 // ends. Each end is numbered above min, so that a test can say which of
@@ -139,11 +118,11 @@ func goodTask(rfd int, rounds *int) iter.Seq2[reason, int] {
 	}
 }
 
-// exitWaiter waits on Exit once, then notes in *wokeAt how many rounds
+// exitWatcher waits on Exit once, then notes in *wokeAt how many rounds
 // the good task had done by then.
-func exitWaiter(wokeAt *int, rounds *int) iter.Seq2[reason, int] {
+func exitWatcher(wokeAt *int, rounds *int) iter.Seq2[reason, int] {
 	return func(yield func(reason, int) bool) {
-		if yield(Exit, 0) {
+		if yield(Exit, 10_000) {
 			*wokeAt = *rounds
 		}
 	}
@@ -204,8 +183,8 @@ func TestBrokenTasksAreStoppedAndOthersGoOn(t *testing.T) {
 			if _, err := unix.Write(w, []byte("abc")); err != nil {
 				t.Fatal(err)
 			}
-			logged := schedule(t,
-				named{"waiter", exitWaiter(&wokeAt, &rounds)},
+			logged := schedule(t, testServer(),
+				named{"waiter", exitWatcher(&wokeAt, &rounds)},
 				named{"bad", c.bad(&closed)},
 				named{"good", goodTask(r, &rounds)})
 			if !strings.Contains(logged, c.want) {
@@ -233,7 +212,7 @@ func TestTwoWaitersOnOneDescriptor(t *testing.T) {
 		t.Fatal(err)
 	}
 	var first, second int
-	logged := schedule(t, named{"first", goodTask(r, &first)}, named{"second", goodTask(r, &second)})
+	logged := schedule(t, testServer(), named{"first", goodTask(r, &first)}, named{"second", goodTask(r, &second)})
 	if want := "task second stopped: task first already waits on Recv of descriptor"; !strings.Contains(logged, want) {
 		t.Errorf("log = %q, want %q", logged, want)
 	}
@@ -270,7 +249,7 @@ func TestShutdownWindsDownEveryTask(t *testing.T) {
 				r, _ := pipe(t, 0)
 				v = victim(Recv, r, &ended, &resumed)
 			case "Exit":
-				v = victim(Exit, 0, &ended, &resumed)
+				v = victim(Exit, 10_000, &ended, &resumed)
 			case "ready": // woken by the same select as the shutdown task, after it
 				r, w := pipe(t, sig)
 				unix.Write(w, []byte{0})
@@ -284,7 +263,8 @@ func TestShutdownWindsDownEveryTask(t *testing.T) {
 					}
 				}
 			}
-			schedule(t, named{"victim", v}, named{"shutdown", shutdown(sig)})
+			s := testServer()
+			schedule(t, s, named{"victim", v}, named{"shutdown", s.shutdown(sig)})
 			if !ended || !resumed {
 				t.Errorf("the task waiting on %s: ended = %v, resumed = %v; want resumed, then ended", where, ended, resumed)
 			}
@@ -303,7 +283,8 @@ func TestShutdownWindsDownEveryTask(t *testing.T) {
 		if _, err := unix.Write(kick, []byte{0}); err != nil {
 			t.Fatal(err)
 		}
-		schedule(t, named{"echoHandler(pair)", echoHandler(fd, "pair")}, named{"shutdown", shutdown(sig)})
+		s := testServer()
+		schedule(t, s, named{"echoHandler(pair)", s.echoHandler(fd, "pair")}, named{"shutdown", s.shutdown(sig)})
 		got, err := io.ReadAll(client)
 		if err != nil || string(got) != "GOT:Hello" {
 			t.Errorf("the client read %q, then %v; want GOT:Hello, then EOF", got, err)

@@ -16,35 +16,25 @@ import (
 // and close, before it closes what is left.
 const grace = time.Second
 
-// closing is set at shutdown: tcpServer accepts no more clients, and the
-// handlers read no more requests.
-var closing bool
-
 // shutdown waits on Recv of the read end of a pipe that a signal goroutine
 // writes to. That is how a signal enters a program whose only thread may
 // be asleep in select(). Then it winds the server down, gently: it wakes
 // every task waiting to read, and each sees closing. tcpServer closes the
 // listening socket; a handler finishes the reply it is writing, if any,
 // and says goodbye. After the grace, ioWait stops whatever is left.
-func shutdown(fd int) iter.Seq2[reason, int] {
+func (s *echoServer) shutdown(fd int) iter.Seq2[reason, int] {
 	return func(yield func(reason, int) bool) {
 		defer unix.Close(fd)
 		if !yield(Recv, fd) {
 			return
 		}
-		stdout.Println("Shutting down")
-		closing = true
-		deadline = time.Now().Add(grace)
-		for _, fd := range slices.Sorted(maps.Keys(recvWait.tasks)) { // in order, so that runs agree
-			tasks.pushBack(recvWait.remove(fd))
+		s.out.printf("Shutting down\n")
+		s.closing = true
+		s.deadline = time.Now().Add(grace)
+		for _, fd := range slices.Sorted(maps.Keys(s.recvWait.tasks)) { // in order, so that runs agree
+			s.tasks.pushBack(s.recvWait.remove(fd))
 		}
 	}
-}
-
-// reading waits on Recv of fd and reports whether to read: not if the
-// task is being stopped, and not once the server is shutting down.
-func reading(yield func(reason, int) bool, fd int) bool {
-	return !closing && yield(Recv, fd) && !closing
 }
 
 // goodbye ends a connection at shutdown. It half-closes it (SHUT_WR): the
@@ -52,12 +42,12 @@ func reading(yield func(reason, int) bool, fd int) bool {
 // the client still sends, until the client closes its end: closing a
 // socket with unread input makes the kernel reset the connection, and a
 // reset destroys the replies that the client has not read yet.
-func goodbye(yield func(reason, int) bool, fd int, addr string) {
+func (s *echoServer) goodbye(yield func(reason, int) bool, fd int, addr string, buf []byte) {
 	unix.Shutdown(fd, unix.SHUT_WR)
 	for yield(Recv, fd) {
-		n, err := unix.Read(fd, readBuf[:])
+		n, err := unix.Read(fd, buf)
 		if err != nil && err != unix.EAGAIN {
-			clientError(addr, "read", err)
+			s.clientError(addr, "read", err)
 			return
 		}
 		if n == 0 {
