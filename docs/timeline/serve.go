@@ -255,10 +255,10 @@ func serveView(addr string, in io.Reader, stderr io.Writer) error {
 	h := newHistory(keepEvents)
 	v := &viewServer{h: h}
 	srv := &http.Server{Handler: v.handler(), ReadHeaderTimeout: 10 * time.Second}
-	fmt.Fprintf(stderr, "timeline: the view is at http://%s/ (Ctrl-C stops it once its input has ended)\n", ln.Addr())
 	interrupt := make(chan os.Signal, 2)
-	signal.Notify(interrupt, os.Interrupt)
+	signal.Notify(interrupt, os.Interrupt) // before the line that says where: from then on, Ctrl-C is ours
 	defer signal.Stop(interrupt)
+	fmt.Fprintf(stderr, "timeline: the view is at http://%s/ (Ctrl-C stops it once its input has ended)\n", ln.Addr())
 	inputDone := make(chan error, 1)
 	go func() { inputDone <- readInto(in, h) }()
 	served := make(chan error, 1)
