@@ -267,6 +267,11 @@ func serveView(addr string, in io.Reader, stderr io.Writer) error {
 	for {
 		select {
 		case err := <-inputDone:
+			select {
+			case <-interrupt: // it came before the end: the traced program's
+				interrupted = true
+			default:
+			}
 			ended = true
 			_, total, _, _ := h.span()
 			if err != nil {
@@ -275,8 +280,9 @@ func serveView(addr string, in io.Reader, stderr io.Writer) error {
 			fmt.Fprintf(stderr, "timeline: the input has ended after %d trace lines; the view stays at http://%s/ until Ctrl-C\n", total, ln.Addr())
 		case <-interrupt:
 			if !ended && !interrupted {
-				interrupted = true
-				continue // the traced program's Ctrl-C: its trace will end
+				interrupted = true // the traced program's Ctrl-C: its trace will end
+				fmt.Fprintln(stderr, "timeline: Ctrl-C: the view stays until its input ends; Ctrl-C again then stops it")
+				continue
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 			defer cancel()

@@ -380,6 +380,7 @@ func TestCtrlC(t *testing.T) {
 	url := regexp.MustCompile(`http://\S+/`).FindString(expect("the view is at"))
 	fmt.Fprintln(in, "[trace] new task a")
 	cmd.Process.Signal(syscall.SIGINT) // the server's Ctrl-C: its trace ends after it
+	expect("the view stays until its input ends")
 	fmt.Fprintln(in, "[trace] resume a")
 	in.Close()
 	expect("the input has ended after 2 trace lines")
