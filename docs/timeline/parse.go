@@ -134,6 +134,7 @@ type parser struct {
 	evidence string         // "done" or "failed", from the running task's output
 	lastWake int            // the column of the last wake call, or -1
 	events   int            // the [trace] lines read
+	open     bool           // a window of a trace that goes on: its last turn has not ended
 	// What the task resumed last tells about the next new one: when it
 	// was queued (-1: not known), and whether before run() started.
 	prevReady   int
@@ -434,7 +435,9 @@ func (p *parser) note(format string, args ...any) {
 
 // finish ends the trace: a task whose fate is still unknown has ended.
 func (p *parser) finish() *timeline {
-	p.closeSlice()
+	if !p.open { // in a window that the trace goes on after, the last task runs on
+		p.closeSlice()
+	}
 	p.checkWake(true)
 	for _, t := range p.tl.tasks {
 		if t.pending >= 0 {

@@ -216,3 +216,45 @@ func TestRobustTrace(t *testing.T) {
 		t.Errorf("after the stops: running %q, ready %q, recvWait %v", s.Running, s.Ready, s.RecvWait)
 	}
 }
+
+// TestWindow draws trace lines 5 to 12 of step 3's golden trace: the
+// columns of those lines only, the tasks as the reconstruction had them
+// before line 5, and no task ended at the window's edge.
+func TestWindow(t *testing.T) {
+	f, err := os.Open("../../step3-io-wait/testdata/trace.golden")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	opt := options{from: 5, to: 12}
+	tl, err := window(f, &opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ats []int
+	for _, c := range tl.cols {
+		ats = append(ats, c.at)
+	}
+	if want := []int{5, 7, 8, 10, 11}; !slices.Equal(ats, want) {
+		t.Errorf("the window's columns are trace lines %v, want %v", ats, want)
+	}
+	if opt.window != "Trace lines 5 to 12 of 16." {
+		t.Errorf("the window says %q", opt.window)
+	}
+	for _, task := range tl.tasks {
+		if st, _ := task.stateAfter(len(tl.cols)); st.kind == ended {
+			t.Errorf("%s is drawn ended at the window's edge", task.name)
+		}
+	}
+	if len(tl.tasks) != 2 || tl.tasks[1].name != "reader" {
+		t.Fatalf("rows %d, the second %q: want writer (queued) and reader (parked)", len(tl.tasks), tl.tasks[1].name)
+	}
+	if st, _ := tl.tasks[1].stateAfter(0); st.kind != waitFD || st.reason != "Recv" || st.fd != 3 {
+		t.Errorf("the reader starts as %+v, want parked on Recv of fd 3", st)
+	}
+	for _, bad := range []string{"", "0-3", "5-2", "x", "3-y"} {
+		if _, _, err := parseRange(bad); err == nil {
+			t.Errorf("-events %q is taken", bad)
+		}
+	}
+}

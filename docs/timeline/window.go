@@ -55,6 +55,8 @@ func windowOf(h *history, from, to int) (*timeline, error) {
 	}
 	p := seeded(start)
 	p.events = from - 1
+	_, total, _, _ := h.span()
+	p.open = to < total
 	for _, s := range h.linesBetween(from, to) {
 		p.line(s)
 	}
