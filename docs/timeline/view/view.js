@@ -40,6 +40,10 @@
     cells($("ready"), s.ready || []); text($("readyCount"), (s.ready || []).length);
     text($("recvCount"), pairs($("recvWait"), s.recvWait));
     text($("sendCount"), pairs($("sendWait"), s.sendWait));
+    // Many tasks: smaller cells, so that a room of fifty fits on the screen.
+    $("recvWait").classList.toggle("dense", Object.keys(s.recvWait || {}).length > 12);
+    $("sendWait").classList.toggle("dense", Object.keys(s.sendWait || {}).length > 12);
+    $("ready").classList.toggle("dense", (s.ready || []).length > 12);
     const other = s.otherWait || {};
     $("otherBox").hidden = Object.keys(other).length === 0;
     $("otherWait").replaceChildren(...Object.keys(other).sort().map((n) => {
