@@ -18,6 +18,7 @@ import (
 	"flag"
 	"fmt"
 	"iter"
+	"os"
 )
 
 // countdown prints T-minus n down to 1, yielding after each line.
@@ -45,8 +46,11 @@ func countup(n int) iter.Seq[struct{}] {
 }
 
 func main() {
-	flag.BoolVar(&trace, "trace", false, "print a line for each scheduler event")
+	on := flag.Bool("trace", false, "print a line for each scheduler event")
 	flag.Parse()
+	if *on {
+		trace = os.Stdout
+	}
 	newTask("countdown(10)", countdown(10))
 	newTask("countdown(5)", countdown(5))
 	newTask("countup(20)", countup(20))

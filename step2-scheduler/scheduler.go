@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"iter"
 )
 
@@ -16,14 +17,19 @@ type task struct {
 // tasks is the ready queue, as in the lesson: tasks = deque().
 var tasks deque[*task]
 
-// trace, when on, makes run() print a line for each thing it does.
-var trace bool
+// trace, when not nil, gets a line for each thing the scheduler does:
+// -trace sets it to os.Stdout. A writer, not a switch, so that a reader of
+// the trace (docs/timeline) can be checked against the real queue.
+var trace io.Writer
 
 // newTask wraps a generator as a task and puts it on the ready queue, like
 // the lesson's tasks.append(countdown(10)).
 func newTask(name string, gen iter.Seq[struct{}]) {
 	next, _ := iter.Pull(gen) // every task here runs to its end, so stop is not needed
 	tasks.pushBack(&task{name: name, next: next})
+	if trace != nil {
+		fmt.Fprintln(trace, "[trace] new task", name)
+	}
 }
 
 // run is the scheduler: while there are tasks, resume the first one; if it
@@ -32,14 +38,14 @@ func newTask(name string, gen iter.Seq[struct{}]) {
 func run() {
 	for tasks.len() > 0 {
 		t := tasks.popFront()
-		if trace {
-			fmt.Println("[trace] resume", t.name)
+		if trace != nil {
+			fmt.Fprintln(trace, "[trace] resume", t.name)
 		}
 		if _, ok := t.next(); ok {
-			if trace {
-				fmt.Println("[trace]", t.name, "yielded; back of the queue")
-			}
 			tasks.pushBack(t)
+			if trace != nil {
+				fmt.Fprintln(trace, "[trace]", t.name, "yielded; back of the queue")
+			}
 		} else {
 			fmt.Println("Task done")
 		}

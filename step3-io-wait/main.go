@@ -26,6 +26,7 @@ import (
 	"fmt"
 	"iter"
 	"log"
+	"os"
 
 	"golang.org/x/sys/unix"
 )
@@ -100,8 +101,11 @@ func reader(fd int) iter.Seq2[reason, int] {
 }
 
 func main() {
-	flag.BoolVar(&trace, "trace", false, "print a line for each scheduler event")
+	on := flag.Bool("trace", false, "print a line for each scheduler event")
 	flag.Parse()
+	if *on {
+		trace = os.Stdout
+	}
 	log.SetFlags(0)
 
 	// A socketpair is two connected sockets: what one end writes, the other

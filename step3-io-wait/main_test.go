@@ -23,6 +23,9 @@ var update = flag.Bool("update", false, "rewrite testdata/*.golden from the prog
 // what `go run` prints, with no separate build.
 func TestMain(m *testing.M) {
 	if os.Getenv("STEP_RUN_MAIN") == "1" {
+		if path := os.Getenv("STEP_STATES"); path != "" {
+			os.Exit(recordStates(path)) // see states_test.go
+		}
 		main()
 		os.Exit(0)
 	}

@@ -100,8 +100,11 @@ func clip(s string, n int) string {
 // options are what the command line sets.
 type options struct {
 	title     string
-	minCopies int // fold a block of columns that appears this many times in a row
-	maxCols   int // draw at most this many columns (folds count as one); 0: all
+	minCopies int    // fold a block of columns that appears this many times in a row
+	maxCols   int    // draw at most this many columns (folds count as one); 0: all
+	window    string // what part of the trace a window shows, for the header; "" for the whole
+	markAt    int    // outline the column of this trace line (or the last before it); 0: none
+	from, to  int    // -events: draw trace lines from..to only; 0: the whole trace
 }
 
 // drawing holds what the parts of the picture share.
@@ -209,6 +212,9 @@ func draw(w io.Writer, tl *timeline, opt options) error {
 		counts += "; " + plural(folded, "repeated column", "repeated columns") + " folded"
 	}
 	counts += "."
+	if opt.window != "" {
+		counts = opt.window + " " + counts
+	}
 	const what = "Time runs left to right: one column per scheduler event."
 	width := max(gridRight+margin, legendW, margin*2+textW(title, 16), margin*2+textW(counts, 12))
 	textChars := int((width - 2*margin) / (12 * charW))
@@ -235,6 +241,7 @@ func draw(w io.Writer, tl *timeline, opt options) error {
 	var grid canvas
 	d.drawGrid(&grid, gridRight, rows)
 	y = d.gridTop + float64(rows)*rowH
+	d.drawMark(&grid, opt.markAt, y)
 
 	var notes canvas
 	y, width = d.drawNotes(&notes, y, width)
@@ -437,6 +444,24 @@ func (d *drawing) drawGrid(c *canvas, right float64, rows int) {
 	// The end of the trace.
 	end := d.xs[len(d.xs)-1]
 	c.printf(`<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-dasharray="3,3"/>`, num(end), num(d.gridTop-4), num(end), num(bottom+4), grey)
+}
+
+// drawMark outlines the column of trace line at, or of the last event
+// before it: the live view's current event.
+func (d *drawing) drawMark(c *canvas, at int, bottom float64) {
+	if at <= 0 {
+		return
+	}
+	i := -1
+	for k, it := range d.items {
+		if it.col < len(d.tl.cols) && d.tl.cols[it.col].at <= at {
+			i = k
+		}
+	}
+	if i < 0 {
+		return
+	}
+	c.rect(d.xs[i]-1, d.gridTop-4, d.ws[i]+2, bottom-d.gridTop+8, ` fill="none" stroke="#d81b60" stroke-width="3" rx="3"`)
 }
 
 // span returns the items from i to j-1 in which t is drawn: from its first

@@ -26,11 +26,24 @@
 //
 // Flags: -title sets the title; -fold n folds a block of columns repeated
 // n times or more in a row (0: never); -max n draws at most n columns of a
-// long trace and says how many events are left (0: all).
+// long trace and says how many events are left (0: all); -events a-b draws
+// only the columns of trace lines a to b (counting [trace] lines from 1),
+// a window of a long run.
 //
-// The trace does not say everything the picture shows; the rest follows
-// from how run() works. A task is named first when it first runs, so a
-// task that was queued before run() started is drawn ready from the start.
+// The live view: -serve ADDR serves the scheduler's structures, event by
+// event, to a browser, from a saved trace or from a run as it happens
+// (serve.go):
+//
+//	go run ./docs/timeline -serve 127.0.0.1:8000 < step3-io-wait/testdata/trace.golden
+//	go run ./step4-server -trace | go run ./docs/timeline -serve 127.0.0.1:8000
+//
+// and open http://127.0.0.1:8000/ in a browser.
+//
+// Steps 2 and 3 trace each new task, the tasks each select woke, and each
+// task stopped, and the picture takes those lines' word for it. A trace
+// without those lines says less, and the rest follows from how run()
+// works. A task is named first when it first runs, so a task that was
+// queued before run() started is drawn ready from the start.
 // A task that runs and then says neither "yielded" nor "waits on" has
 // ended, unless it runs again later: then it waited on something the trace
 // does not name (step 4's Exit, step3-sleep's Sleep), drawn hatched with a
@@ -57,14 +70,31 @@ func main() {
 	flag.StringVar(&opt.title, "title", "Scheduler timeline", "the picture's `title`")
 	flag.IntVar(&opt.minCopies, "fold", 3, "fold a block of columns that repeats `n` or more times in a row; 0 folds nothing")
 	flag.IntVar(&opt.maxCols, "max", 200, "draw at most `n` columns, and say how many events are left; 0 draws them all")
+	events := flag.String("events", "", "draw only trace lines `a-b` (from 1; a- to the end): a window of a long run")
+	addr := flag.String("serve", "", "serve the live view on `addr` (e.g. 127.0.0.1:8000) instead of drawing")
 	flag.Usage = func() {
-		fmt.Fprintln(flag.CommandLine.Output(), "usage: go run ./step3-io-wait -trace | go run ./docs/timeline [-title text] [-fold n] [-max n] > run.svg")
+		fmt.Fprintln(flag.CommandLine.Output(), "usage: go run ./step3-io-wait -trace | go run ./docs/timeline [-title text] [-fold n] [-max n] [-events a-b] > run.svg")
+		fmt.Fprintln(flag.CommandLine.Output(), "       go run ./step3-io-wait -trace | go run ./docs/timeline -serve 127.0.0.1:8000")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
 	if flag.NArg() > 0 {
 		flag.Usage()
 		os.Exit(2)
+	}
+	if *events != "" {
+		var err error
+		if opt.from, opt.to, err = parseRange(*events); err != nil {
+			fmt.Fprintln(os.Stderr, "timeline:", err)
+			os.Exit(2)
+		}
+	}
+	if *addr != "" {
+		if err := serveView(*addr, os.Stdin, os.Stderr); err != nil {
+			fmt.Fprintln(os.Stderr, "timeline:", err)
+			os.Exit(1)
+		}
+		return
 	}
 	if fi, err := os.Stdin.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
 		fmt.Fprintln(os.Stderr, "timeline: reading a trace from the terminal; pipe one in: go run ./step3-io-wait -trace | go run ./docs/timeline > run.svg")
@@ -83,7 +113,13 @@ func main() {
 // run reads a trace from r and writes its picture to w. Where the trace
 // disagrees with itself, it says so on stderr too.
 func run(r io.Reader, w io.Writer, opt options) error {
-	tl, err := parse(r)
+	var tl *timeline
+	var err error
+	if opt.from > 0 {
+		tl, err = window(r, &opt)
+	} else {
+		tl, err = parse(r)
+	}
 	if err != nil {
 		return err
 	}

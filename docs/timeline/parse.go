@@ -74,6 +74,7 @@ type column struct {
 	call   string   // a wake call's name: "select"
 	ready  int      // how many descriptors the wake call said are ready
 	woke   []int    // the rows it woke, in the order they ran
+	at     int      // its trace line, counting from 1
 	output []string // the program's own lines printed during this column
 }
 
@@ -91,9 +92,8 @@ type timeline struct {
 const maxOutput = 8
 
 var (
-	wakeLine = regexp.MustCompile(`^(\w+): (\d+) ready$`) // "select: 2 ready"
-	fdWait   = regexp.MustCompile(`^(\S+) of fd (\d+)$`)  // "Recv of fd 3"
-	taskDone = regexp.MustCompile(`^Task (\d+ )?done$`)   // run()'s line, also with an exercise's id
+	fdWait   = regexp.MustCompile(`^(\S+) of fd (\d+)$`) // "Recv of fd 3"
+	taskDone = regexp.MustCompile(`^Task (\d+ )?done$`)  // run()'s line, also with an exercise's id
 	// How the steps and the exercises' solutions report a task they stop:
 	// log.Printf("task %s stopped: ...") in steps 3 and 4, and
 	// "Task %s failed: ..." in step2-crash.
@@ -133,6 +133,8 @@ type parser struct {
 	outcome  bool           // a trace line said where the running task went
 	evidence string         // "done" or "failed", from the running task's output
 	lastWake int            // the column of the last wake call, or -1
+	events   int            // the [trace] lines read
+	open     bool           // a window of a trace that goes on: its last turn has not ended
 	// What the task resumed last tells about the next new one: when it
 	// was queued (-1: not known), and whether before run() started.
 	prevReady   int
@@ -170,18 +172,84 @@ func (p *parser) line(s string) {
 	if i > 0 {
 		p.output(s[:i])
 	}
-	ev := s[i+len("[trace] "):]
-	if name, ok := strings.CutPrefix(ev, "resume "); ok {
-		p.resume(name)
-	} else if m := wakeLine.FindStringSubmatch(ev); m != nil {
-		n, _ := strconv.Atoi(m[2])
-		p.wake(m[1], n)
-	} else if name, why, ok := strings.Cut(ev, " waits on "); ok {
-		p.wait(name, why)
-	} else if name, _, ok := strings.Cut(ev, " yielded"); ok {
-		p.queued(name)
-	} else {
+	p.event(parseEvent(s[i+len("[trace] "):]))
+}
+
+// event takes one trace line, read by parseEvent, the reader that the live
+// view's reconstruction uses too. Where a line says what older traces
+// left to inference (a new task, the tasks a select woke, a stopped task),
+// the picture takes the line's word for it.
+func (p *parser) event(ev event) {
+	p.events++
+	switch ev.kind {
+	case evResume:
+		p.resume(ev.name)
+		p.tl.cols[len(p.tl.cols)-1].at = p.events
+	case evSelect:
+		p.wake(ev.call, ev.n)
+		p.tl.cols[len(p.tl.cols)-1].at = p.events
+		if ev.named {
+			p.woke(ev.names)
+		}
+	case evWait:
+		why := ev.why
+		if ev.fd >= 0 {
+			why = fmt.Sprintf("%s of fd %d", ev.why, ev.fd)
+		}
+		p.wait(ev.name, why)
+	case evYield:
+		p.queued(ev.name)
+	case evNewTask:
+		p.newTask(ev.name)
+	case evStop:
+		p.stopped(ev.name)
+	case evExitWakes:
+		for _, name := range ev.names {
+			p.queued(name)
+		}
+	case evDropped:
+		p.note("%s lost before trace line %d: the picture around it may be wrong", plural(ev.n, "line was", "lines were"), p.events)
+	default:
 		p.tl.unparsed++
+	}
+}
+
+// newTask records that newTask queued the task called name: it is ready
+// from this column on, which older traces left the parser to guess.
+func (p *parser) newTask(name string) {
+	r := p.row(name)
+	t := p.tl.tasks[r]
+	if len(t.marks) == 0 {
+		t.set(len(p.tl.cols), state{kind: ready})
+	}
+}
+
+// woke records the tasks that the wake call just made woke, as its line
+// names them: each is ready from the next column on.
+func (p *parser) woke(names []string) {
+	col := len(p.tl.cols) - 1
+	for _, name := range names {
+		r := p.row(name)
+		t := p.tl.tasks[r]
+		if st, _ := t.last(); st.kind == waitFD || st.kind == waitOther {
+			st.woken = true
+			t.set(col, st)
+		}
+		p.tl.cols[col].woke = append(p.tl.cols[col].woke, r)
+		t.set(col+1, state{kind: ready})
+	}
+}
+
+// stopped records that the scheduler stopped the task called name: while
+// it ran, or where it waited.
+func (p *parser) stopped(name string) {
+	r, ok := p.byName[name]
+	switch {
+	case !ok || p.tl.tasks[r].over:
+	case r == p.cur && !p.outcome:
+		p.evidence = "failed"
+	case r != p.cur:
+		p.end(p.tl.tasks[r], len(p.tl.cols), "failed")
 	}
 }
 
@@ -367,7 +435,9 @@ func (p *parser) note(format string, args ...any) {
 
 // finish ends the trace: a task whose fate is still unknown has ended.
 func (p *parser) finish() *timeline {
-	p.closeSlice()
+	if !p.open { // in a window that the trace goes on after, the last task runs on
+		p.closeSlice()
+	}
 	p.checkWake(true)
 	for _, t := range p.tl.tasks {
 		if t.pending >= 0 {
