@@ -35,11 +35,7 @@ func ioWait() {
 	woken := wake(recvWait, &r, nfd, nil)
 	woken = wake(sendWait, &w, nfd, woken)
 	if trace != nil {
-		if len(woken) == 0 { // only a timeout wakes nothing; step 3 has none
-			fmt.Fprintf(trace, "[trace] select: %d ready\n", n)
-		} else {
-			fmt.Fprintf(trace, "[trace] select: %d ready: %s\n", n, strings.Join(woken, ", "))
-		}
+		fmt.Fprintf(trace, "[trace] select: %d ready: %s\n", n, strings.Join(woken, ", "))
 	}
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -311,5 +312,31 @@ func TestSession(t *testing.T) {
 	want, err := os.ReadFile(path)
 	if err != nil || out != string(want) {
 		t.Fatalf("output differs from %s (%v; run `go test ./step4-server -update` if the change is intended):\n%s", path, err, out)
+	}
+}
+
+// TestStep3Scheduler keeps the lesson's point true: the server is two more
+// tasks on step 3's scheduler, unchanged, and the folder stays lesson-sized.
+func TestStep3Scheduler(t *testing.T) {
+	lines := 0
+	for _, name := range []string{"deque.go", "scheduler.go", "select.go", "main.go"} {
+		ours, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines += bytes.Count(ours, []byte("\n"))
+		if name == "main.go" {
+			continue
+		}
+		step3, err := os.ReadFile(filepath.Join("..", "step3-io-wait", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(ours, step3) {
+			t.Errorf("%s differs from step3-io-wait/%s: the lesson's server runs on step 3's scheduler as it is", name, name)
+		}
+	}
+	if lines > 340 {
+		t.Errorf("the folder holds %d lines of code; the lesson's server stays at 340 or fewer", lines)
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"iter"
 	"log"
 
@@ -45,13 +46,18 @@ var (
 	sendWait = map[int]*task{}
 )
 
-// trace, when on, makes run() print a line for each thing it does.
-var trace bool
+// trace, when not nil, gets a line for each thing the scheduler does:
+// -trace sets it to os.Stdout. A writer, not a switch, so that a reader of
+// the trace (docs/timeline) can be checked against the real queue and maps.
+var trace io.Writer
 
 // newTask wraps a generator as a task and puts it on the ready queue.
 func newTask(name string, gen iter.Seq2[reason, int]) {
 	next, stop := iter.Pull2(gen)
 	tasks.pushBack(&task{name: name, next: next, stop: stop})
+	if trace != nil {
+		fmt.Fprintln(trace, "[trace] new task", name)
+	}
 }
 
 // run is the scheduler. A task that yields is parked by its reason; when no
@@ -67,8 +73,8 @@ func run() {
 			continue
 		}
 		t := tasks.popFront()
-		if trace {
-			fmt.Println("[trace] resume", t.name)
+		if trace != nil {
+			fmt.Fprintln(trace, "[trace] resume", t.name)
 		}
 		why, fd, ok, err := resume(t)
 		switch {
@@ -103,6 +109,9 @@ func resume(t *task) (why reason, fd int, ok bool, err error) {
 func fail(t *task, err error) {
 	log.Printf("task %s stopped: %v", t.name, err)
 	t.stop()
+	if trace != nil {
+		fmt.Fprintln(trace, "[trace] stop", t.name)
+	}
 }
 
 // park files t under fd in wait (recvWait or sendWait). select can watch
@@ -115,9 +124,9 @@ func park(wait map[int]*task, t *task, why reason, fd int) {
 	case wait[fd] != nil:
 		fail(t, fmt.Errorf("task %s already waits on %v of descriptor %d", wait[fd].name, why, fd))
 	default:
-		if trace {
-			fmt.Printf("[trace] %s waits on %v of fd %d\n", t.name, why, fd)
-		}
 		wait[fd] = t
+		if trace != nil {
+			fmt.Fprintf(trace, "[trace] %s waits on %v of fd %d\n", t.name, why, fd)
+		}
 	}
 }

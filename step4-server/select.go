@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"log"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -31,22 +32,25 @@ func ioWait() {
 	case err != nil:
 		log.Fatalf("select: %v", err)
 	}
-	if trace {
-		fmt.Printf("[trace] select: %d ready\n", n)
+	woken := wake(recvWait, &r, nfd, nil)
+	woken = wake(sendWait, &w, nfd, woken)
+	if trace != nil {
+		fmt.Fprintf(trace, "[trace] select: %d ready: %s\n", n, strings.Join(woken, ", "))
 	}
-	wake(recvWait, &r, nfd)
-	wake(sendWait, &w, nfd)
 }
 
 // wake moves the tasks whose descriptors select marked ready back to the
-// queue, lowest descriptor first, so that every run goes the same way.
-func wake(wait map[int]*task, ready *unix.FdSet, nfd int) {
+// queue, lowest descriptor first, so that every run goes the same way. It
+// appends their names to woken, in that order, for the trace.
+func wake(wait map[int]*task, ready *unix.FdSet, nfd int, woken []string) []string {
 	for fd := range nfd {
 		if ready.IsSet(fd) {
+			woken = append(woken, wait[fd].name)
 			tasks.pushBack(wait[fd])
 			delete(wait, fd)
 		}
 	}
+	return woken
 }
 
 // dropClosed stops the tasks that wait on a descriptor that is no longer
