@@ -1,6 +1,7 @@
-// loadtest measures echo servers over loopback: the step 4 server, a
-// goroutine-per-connection server on Go's net package (./netserver), and
-// any other server given as a command. Each runs as its own process; on
+// loadtest measures echo servers over loopback: step 4's two servers (the
+// lesson's and the robust one), a goroutine-per-connection server on Go's
+// net package (./netserver, the baseline), and any other server given as a
+// command. Each runs as its own process; on
 // Linux with two or more CPUs the server is pinned to CPU 0 and this driver
 // to CPU 1, so the server's figures are its own work.
 //
@@ -59,7 +60,7 @@ func main() {
 	connsFlag := flag.String("conns", "1,10,100,1000", "connection counts to measure throughput at; empty to skip")
 	idleFlag := flag.String("idle", "0,100,500,1000", "idle connection counts beside one busy client; empty to skip")
 	burst := flag.Int("burst", 1000, "clients that connect at once, five messages each; 0 to skip")
-	only := flag.String("servers", "", "measure only these servers, e.g. step4,python; empty for all")
+	only := flag.String("servers", "", "measure only these servers, e.g. robust,netserver; empty for all")
 	solutions := flag.String("solutions", "", "exercise `solutions` to measure too, e.g. step4-poll,step4-epoll: each is applied to a copy of the repository")
 	lesson := flag.String("lesson", "", "the lesson's `server.py`, to measure it too, as \"python\" (needs python3)")
 	var peers []server
@@ -80,7 +81,8 @@ func main() {
 	}
 	defer os.RemoveAll(dir)
 	servers := []server{
-		{"step4", build(dir, "./step4-server/robust") + " -quiet -addr 127.0.0.1:{port}"},
+		{"lesson", command(build(dir, "./step4-server"), "./step4-server")},
+		{"robust", command(build(dir, "./step4-server/robust"), "./step4-server/robust")},
 		{"netserver", build(dir, "./step4-server/loadtest/netserver") + " -addr 127.0.0.1:{port}"},
 	}
 	if *lesson != "" {
@@ -88,7 +90,7 @@ func main() {
 	}
 	for _, name := range strings.Split(*solutions, ",") {
 		if name = strings.TrimSpace(name); name != "" {
-			servers = append(servers, server{name, buildSolution(dir, ".", name) + " -quiet -addr 127.0.0.1:{port}"})
+			servers = append(servers, server{name, buildSolution(dir, ".", name)})
 		}
 	}
 	servers = append(servers, peers...)
@@ -195,7 +197,11 @@ func writeCharts(dir string, servers []server, conns, idleCounts []int, echo, id
 
 // build compiles a package into dir and returns the binary's path.
 func build(dir, pkg string) string {
-	out := filepath.Join(dir, filepath.Base(pkg))
+	abs, err := filepath.Abs(pkg) // "..", from a test, names its folder
+	if err != nil {
+		log.Fatal(err)
+	}
+	out := filepath.Join(dir, filepath.Base(abs))
 	cmd := exec.Command("go", "build", "-o", out, pkg)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Run(); err != nil {
@@ -204,9 +210,20 @@ func build(dir, pkg string) string {
 	return out
 }
 
+// command is the command line that runs the step 4 server built from pkg
+// at bin: the robust server with -quiet; the lesson's, which prints a line
+// per client and has no -quiet, with its output thrown away.
+func command(bin, pkg string) string {
+	if strings.HasSuffix(pkg, "robust") {
+		return bin + " -quiet -addr 127.0.0.1:{port}"
+	}
+	return bin + " -addr 127.0.0.1:{port} >/dev/null"
+}
+
 // buildSolution applies docs/solutions/NAME.patch to a copy of the files
 // git tracks in the repository at root, as they are in its working tree,
-// and builds that copy's step 4 server into dir.
+// builds that copy's step 4 server (the robust one if the patch changes
+// it, else the lesson's) into dir, and returns the command that runs it.
 func buildSolution(dir, root, name string) string {
 	src := filepath.Join(dir, name+"-src")
 	patch, err := filepath.Abs(filepath.Join(root, "docs", "solutions", name+".patch"))
@@ -229,13 +246,17 @@ func buildSolution(dir, root, name string) string {
 			log.Fatalf("solution %s: %s: %v", name, strings.Join(cmd.Args, " "), err)
 		}
 	}
+	pkg := "./step4-server"
+	if text, err := os.ReadFile(patch); err == nil && bytes.Contains(text, []byte("+++ b/step4-server/robust/")) {
+		pkg = "./step4-server/robust"
+	}
 	out := filepath.Join(dir, name)
-	cmd := exec.Command("go", "build", "-o", out, "./step4-server/robust")
+	cmd := exec.Command("go", "build", "-o", out, pkg)
 	cmd.Dir, cmd.Stderr = src, os.Stderr
 	if err := cmd.Run(); err != nil {
-		log.Fatalf("solution %s: go build: %v", name, err)
+		log.Fatalf("solution %s: go build %s: %v", name, pkg, err)
 	}
-	return out
+	return command(out, pkg)
 }
 
 // pythonServer runs the lesson's server.py on a port of our choosing: it
@@ -536,20 +557,26 @@ func values(rs []result, f func(result) float64) []float64 {
 func cpu(r result) float64 { return us(r.cpuPerMsg) }
 
 // summary prints medians side by side, with the spread over the rounds,
-// and each server's throughput as a ratio to the first server's.
+// and each server's throughput, and messages per CPU-second, as ratios to
+// the baseline's (netserver, or the first server when it is not measured).
 func summary(servers []server, conns, idleCounts []int, echo, idle map[string]map[int][]result, bursts map[string][]time.Duration, burstFailures map[string]int, memory map[string]float64) {
 	fmt.Printf("\nMedians of %d rounds; \"range\" is the spread from the lowest round to the highest, as a share of the median.\n", *rounds)
 	fmt.Println("msgs/s: higher is better; latency and CPU per message: lower is better.")
-	fmt.Printf("%-12s %6s %10s %6s %9s %9s %12s %6s %8s\n", "server", "conns", "msgs/s", "range", "p50 us", "p99 us", "cpu us/msg", "range", "msgs/s vs "+servers[0].name)
+	baseline := servers[0].name
+	if i := slices.IndexFunc(servers, func(s server) bool { return s.name == "netserver" }); i >= 0 {
+		baseline = servers[i].name
+	}
+	fmt.Printf("ratios are to %s: msgs/s, and messages per server CPU-second (its cpu us/msg over ours)\n", baseline)
+	fmt.Printf("%-12s %6s %10s %6s %9s %9s %12s %6s %8s %8s\n", "server", "conns", "msgs/s", "range", "p50 us", "p99 us", "cpu us/msg", "range", "msgs/s", "msgs/cpu")
 	for _, c := range conns {
-		base := median(echo[servers[0].name][c], rate)
+		base, baseCPU := median(echo[baseline][c], rate), median(echo[baseline][c], cpu)
 		for _, s := range servers {
 			rs := echo[s.name][c]
 			m := median(rs, rate)
-			fmt.Printf("%-12s %6d %10.0f %5.0f%% %9.1f %9.1f %12.2f %5.0f%% %7.2fx\n", s.name, c, m, spread(rs, rate),
+			fmt.Printf("%-12s %6d %10.0f %5.0f%% %9.1f %9.1f %12.2f %5.0f%% %7.2fx %7.2fx\n", s.name, c, m, spread(rs, rate),
 				median(rs, func(r result) float64 { return us(r.p50) }),
 				median(rs, func(r result) float64 { return us(r.p99) }),
-				median(rs, cpu), spread(rs, cpu), m/base)
+				median(rs, cpu), spread(rs, cpu), m/base, baseCPU/median(rs, cpu))
 		}
 	}
 	if len(idle) > 0 {

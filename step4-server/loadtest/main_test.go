@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// TestDriverAgainstTheServers builds the step 4 server, the baseline and
+// TestDriverAgainstTheServers builds step 4's two servers, the baseline and
 // one exercise's solution, and measures each for a moment: every reply is
 // checked, so this proves that the driver, the baseline and a solution
 // built from a patched copy speak the same protocol as step 4.
@@ -14,9 +14,10 @@ func TestDriverAgainstTheServers(t *testing.T) {
 	*duration = 200 * time.Millisecond
 	dir := t.TempDir()
 	for _, s := range []server{
-		{"step4", build(dir, "../robust") + " -quiet -addr 127.0.0.1:{port}"},
+		{"lesson", command(build(dir, ".."), "..")},
+		{"robust", command(build(dir, "../robust"), "../robust")},
 		{"netserver", build(dir, "./netserver") + " -addr 127.0.0.1:{port}"},
-		{"step4-eager", buildSolution(dir, "../..", "step4-eager") + " -quiet -addr 127.0.0.1:{port}"},
+		{"step4-poll", buildSolution(dir, "../..", "step4-poll")},
 	} {
 		r, err := measure(s, false, 5, 3)
 		if err != nil {
