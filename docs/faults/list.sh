@@ -19,6 +19,7 @@ grace          step4-server/robust  TestShutdownGrace                           
 second-signal  step4-server/robust  TestSecondSignal                                                     a second Ctrl-C stops the server at once
 stuck-output   step4-server/robust  TestStuckOutput                                                      a stdout or stderr that nobody reads cannot stop the server: its lines are queued, never waited for
 dropped-lines  step4-server/robust  TestDroppedLines                                                     the lines that found the queue full are counted, and the summary says how many
+sigpipe        step4-server/robust  TestOutputReaderGone                                                 when whoever reads the output goes away (| head -1), the server goes on serving: SIGPIPE is ignored, and the lines nobody reads are counted
 quiet          step4-server/robust  TestQuiet                                                            -quiet prints no line per client error; the summary counts them by kind
 ebadf          step4-server/robust  TestBrokenTasksAreStoppedAndOthersGoOn/descriptor_that_is_not_open   a task waiting on a closed descriptor (EBADF) is stopped, and the others go on
 '
