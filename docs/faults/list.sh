@@ -10,7 +10,7 @@ fd-setsize     step4-server/robust  TestSelectLimit                             
 server-full    step4-server/robust  TestSelectLimit                                                      a refused client is told why, in one line, before its connection is closed
 refusal-log    step4-server/robust  TestOutOfDescriptors                                                 refusals are logged once per episode, and again with their count when accepting resumes
 eintr          step4-server/robust  TestSignalsInterruptSelect                                           select interrupted by a signal (EINTR) is retried, not fatal
-emfile         step4-server/robust  TestOutOfDescriptorsWithoutSpinning                                  out of descriptors (EMFILE), it does not spin: the client is refused, not left in the queue to wake select at once, again and again
+emfile         step4-server/robust  TestOutOfDescriptorsWithoutSpinning                                  out of descriptors (EMFILE), it does not spin: the client is refused (or accepting pauses), not left in the queue to wake select at once, again and again
 spare          step4-server/robust  TestOutOfDescriptors                                                 a descriptor held in reserve lets the server accept a client to refuse it, when it has no other
 loopback       step4-server/robust  TestListensOnLoopbackByDefault                                       it listens on loopback (127.0.0.1) unless -addr says otherwise
 signal         step4-server/robust  TestShutdown                                                         Ctrl-C or SIGTERM stops the server, which prints a summary and exits 0
@@ -19,6 +19,7 @@ grace          step4-server/robust  TestShutdownGrace                           
 second-signal  step4-server/robust  TestSecondSignal                                                     a second Ctrl-C stops the server at once
 stuck-output   step4-server/robust  TestStuckOutput                                                      a stdout or stderr that nobody reads cannot stop the server: its lines are queued, never waited for
 dropped-lines  step4-server/robust  TestDroppedLines                                                     the lines that found the queue full are counted, and the summary says how many
+sigpipe        step4-server/robust  TestOutputReaderGone                                                 when whoever reads the output goes away (| head -1), the server goes on serving: SIGPIPE is ignored, and the lines nobody reads are counted
 quiet          step4-server/robust  TestQuiet                                                            -quiet prints no line per client error; the summary counts them by kind
 ebadf          step4-server/robust  TestBrokenTasksAreStoppedAndOthersGoOn/descriptor_that_is_not_open   a task waiting on a closed descriptor (EBADF) is stopped, and the others go on
 '

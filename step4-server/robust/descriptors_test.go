@@ -47,6 +47,11 @@ func TestOutOfDescriptorsWithoutSpinning(t *testing.T) {
 			case line := <-s.stdout:
 				tally(line)
 				taken = strings.HasPrefix(line, "Connection from")
+				// One wait at the start, one after each client taken, and
+				// one after the client in hand: any more is a spin.
+				if listenWaits > accepted+2 {
+					t.Fatalf("tcpServer waited on Recv %d times, for %d clients and once at its start: out of descriptors, select wakes it again and again for a client it cannot take", listenWaits, accepted+1)
+				}
 			case line := <-s.stderr:
 				if !strings.Contains(line, "too many open files") {
 					t.Fatalf("the server said %q", line)

@@ -31,7 +31,8 @@ func testServer() *echoServer {
 
 // schedule adds the tasks to s in order, runs them all (within the tests'
 // bound), and returns what the scheduler logged. The log also goes to
-// stderr, where go test shows it if the test fails.
+// stderr, where go test shows it if the test fails. A panic that escapes
+// run() fails the test: it would end the server, every client with it.
 func schedule(t *testing.T, s *echoServer, gens ...named) string {
 	t.Helper()
 	var logged bytes.Buffer
@@ -39,13 +40,16 @@ func schedule(t *testing.T, s *echoServer, gens ...named) string {
 	for _, g := range gens {
 		s.newTask(g.name, g.gen)
 	}
-	done := make(chan struct{})
+	done := make(chan any, 1) // gets what run() panicked with, or nil
 	go func() {
-		defer close(done)
+		defer func() { done <- recover() }()
 		s.run()
 	}()
 	select {
-	case <-done:
+	case p := <-done:
+		if p != nil {
+			t.Fatalf("run() panicked: %v; in the server, that ends the program, and every client with it", p)
+		}
 	case <-time.After(wait):
 		t.Fatal("run() did not return")
 	}
