@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode"
 )
 
 var update = flag.Bool("update", false, "rewrite the excerpts in the Markdown files from the source")
@@ -26,11 +27,18 @@ var update = flag.Bool("update", false, "rewrite the excerpts in the Markdown fi
 // An excerpt is a marker comment followed by a fenced block:
 //
 //	<!-- code: step2-scheduler/main.go run -->      Go declarations, by name
+//	<!-- code: step3-io-wait/main.go reader "for {" -->  one statement of a function
 //	<!-- output: step2-scheduler/testdata/output.golden 1-10 -->  lines of a file
 //
 // Paths are relative to the repository's root. A method is named
-// Type.method. Lines are "from-to", and optional.
-var excerpt = regexp.MustCompile("(?m)^<!-- (code|output): (\\S+)((?: [^\\s>]+)*) -->\n```([a-z]*)\n((?s:.*?))```\n")
+// Type.method. A quoted text after a function's name quotes, instead of
+// the whole function, the first statement in it whose line starts with that
+// text, with the comment lines right above it: a piece of a long function,
+// short enough to read at a glance. Lines are "from-to", and optional.
+var excerpt = regexp.MustCompile("(?m)^<!-- (code|output): (\\S+)((?: (?:\"[^\"\\n]*\"|[^\\s>\"]+))*) -->\n```([a-z]*)\n((?s:.*?))```\n")
+
+// arg is one argument of a marker: a name, or a quoted text.
+var arg = regexp.MustCompile(`"[^"\n]*"|[^\s"]+`)
 
 // marker finds what looks like an excerpt's marker, well written or not:
 // an HTML comment at the start of a line that begins with code or output.
@@ -50,7 +58,7 @@ func TestExcerpts(t *testing.T) {
 		var failed bool
 		fixed := excerpt.ReplaceAllFunc(text, func(block []byte) []byte {
 			m := excerpt.FindSubmatch(block)
-			kind, path, args, lang, body := string(m[1]), string(m[2]), strings.Fields(string(m[3])), m[4], string(m[5])
+			kind, path, args, lang, body := string(m[1]), string(m[2]), arg.FindAllString(string(m[3]), -1), m[4], string(m[5])
 			want, err := cut(kind, path, args)
 			if err != nil {
 				t.Errorf("%s: %v", md, err)
@@ -97,17 +105,19 @@ func malformed(text []byte) []string {
 func TestMalformedMarkers(t *testing.T) {
 	const body = "func main() {}\n```\n"
 	for text, want := range map[string]int{
-		"<!-- code: step1-generators/main.go main -->\n```go\n" + body:   0,
-		"<!-- output: a/b.golden 1-2 -->\n```text\nhi\n```\n":            0,
-		"<!--code: step1-generators/main.go main -->\n```go\n" + body:    1, // no space
-		"<!-- code:step1-generators/main.go main -->\n```go\n" + body:    1,
-		"<!-- Code: step1-generators/main.go main -->\n```go\n" + body:   1,
-		"<!-- code: step1-generators/main.go main -->\n```Go\n" + body:   1, // the fence
-		"<!-- code: step1-generators/main.go main -->\n```go \n" + body:  1,
-		"<!-- code: step1-generators/main.go main -->\n\n```go\n" + body: 1, // a blank line
-		"<!-- code: step1-generators/main.go main ->\n```go\n" + body:    1,
-		"  <!-- code: step1-generators/main.go main -->\n```go\n" + body: 1, // indented
-		"<!-- a comment about code -->\n":                                0,
+		"<!-- code: step1-generators/main.go main -->\n```go\n" + body:           0,
+		"<!-- output: a/b.golden 1-2 -->\n```text\nhi\n```\n":                    0,
+		"<!--code: step1-generators/main.go main -->\n```go\n" + body:            1, // no space
+		"<!-- code:step1-generators/main.go main -->\n```go\n" + body:            1,
+		"<!-- Code: step1-generators/main.go main -->\n```go\n" + body:           1,
+		"<!-- code: step1-generators/main.go main -->\n```Go\n" + body:           1, // the fence
+		"<!-- code: step1-generators/main.go main -->\n```go \n" + body:          1,
+		"<!-- code: step1-generators/main.go main -->\n\n```go\n" + body:         1, // a blank line
+		"<!-- code: step1-generators/main.go main ->\n```go\n" + body:            1,
+		"  <!-- code: step1-generators/main.go main -->\n```go\n" + body:         1, // indented
+		"<!-- a comment about code -->\n":                                        0,
+		"<!-- code: step1-generators/main.go main \"for {\" -->\n```go\n" + body: 0,
+		"<!-- code: step1-generators/main.go main \"for { -->\n```go\n" + body:   1, // no closing quote
 	} {
 		if got := malformed([]byte(text)); len(got) != want {
 			t.Errorf("%q: %d complaints, want %d: %q", text, len(got), want, got)
@@ -115,8 +125,39 @@ func TestMalformedMarkers(t *testing.T) {
 	}
 }
 
+// TestStatementExcerpts checks that a quoted text picks the statement
+// whose line starts with it, with the comments right above it, moved
+// left; and that a text that picks nothing is an error.
+func TestStatementExcerpts(t *testing.T) {
+	got, err := cut("code", "step3-io-wait/main.go", []string{"main", `"fds, err :="`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "// A socketpair is two connected sockets: what one end writes, the other\n"
+	if !strings.HasPrefix(got, want) || !strings.HasSuffix(got, "\nfds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)\n") || strings.Count(got, "\n") != 4 {
+		t.Errorf("main \"fds, err :=\" cut\n%s\nwant the three lines of comment and the statement, and no more", got)
+	}
+	got, err = cut("code", "step3-io-wait/main.go", []string{"reader", `"for {"`, "reader", `"n, err :="`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first, _, _ := strings.Cut(got, "\n"); first != "for {" || !strings.Contains(got, "\n\nn, err := unix.Read(fd, buf)\n") {
+		t.Errorf("reader \"for {\" and \"n, err :=\" cut\n%s\nwant the outer loop, then the read alone", got)
+	}
+	for _, args := range [][]string{
+		{"reader", `"no such statement"`},
+		{`"for {"`},
+		{"sent", `"var"`}, // not a function
+	} {
+		if got, err := cut("code", "step3-io-wait/main.go", args); err == nil {
+			t.Errorf("%q cut %q, want an error", args, got)
+		}
+	}
+}
+
 // TestLinks checks that every relative link in the Markdown files leads to
-// a file or folder that exists.
+// a file or folder that exists, and a link to a section of a page (#...)
+// to a heading of that page.
 func TestLinks(t *testing.T) {
 	link := regexp.MustCompile(`\]\(([^)\s]+)\)`)
 	for _, md := range markdownFiles(t) {
@@ -126,14 +167,68 @@ func TestLinks(t *testing.T) {
 		}
 		for _, m := range link.FindAllSubmatch(text, -1) {
 			target := string(m[1])
-			if strings.Contains(target, "://") || strings.HasPrefix(target, "#") || strings.HasPrefix(target, "mailto:") {
+			if strings.Contains(target, "://") || strings.HasPrefix(target, "mailto:") {
 				continue
 			}
-			target, _, _ = strings.Cut(target, "#")
-			if _, err := os.Stat(filepath.Join(filepath.Dir(md), target)); err != nil {
+			file, section, _ := strings.Cut(target, "#")
+			path := filepath.Join(filepath.Dir(md), file)
+			if file == "" {
+				path = md
+			}
+			if _, err := os.Stat(path); err != nil {
 				t.Errorf("%s: broken link %s", md, m[1])
+				continue
+			}
+			if section == "" || !strings.HasSuffix(path, ".md") {
+				continue
+			}
+			page, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Contains(anchors(string(page)), section) {
+				t.Errorf("%s: link %s: %s has no heading whose anchor is #%s", md, m[1], path, section)
 			}
 		}
+	}
+}
+
+// anchors returns the anchors that GitHub gives a page's headings: the
+// heading's text, lower case, without punctuation, spaces made hyphens; a
+// second heading of the same anchor gets -1, a third -2.
+func anchors(page string) []string {
+	linkText := regexp.MustCompile(`\[([^\]]*)\]\([^)]*\)`)
+	var out []string
+	seen := map[string]int{}
+	for _, s := range sections(page) {
+		h := strings.TrimLeft(s.heading, "#")
+		h = linkText.ReplaceAllString(strings.TrimSpace(h), "$1")
+		a := strings.Map(func(r rune) rune {
+			switch {
+			case r == ' ':
+				return '-'
+			case r == '-' || r == '_' || unicode.IsLetter(r) || unicode.IsNumber(r) || unicode.IsMark(r):
+				return unicode.ToLower(r)
+			}
+			return -1
+		}, h)
+		if n := seen[a]; n > 0 {
+			seen[a]++
+			a = fmt.Sprintf("%s-%d", a, n)
+		} else {
+			seen[a] = 1
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// TestAnchors checks anchors against headings whose anchors GitHub shows.
+func TestAnchors(t *testing.T) {
+	page := "# Step 4\n\n## 2. `scheduler.go`: what a server adds to step 3's scheduler\n\n### `tcpServer`\n\n## 한계, 그리고 잘못 동작하는 클라이언트와 출력\n\n### `tcpServer`\n\n## See [the glossary](glossary.md)\n\n```go\n# not a heading\n```\n"
+	want := []string{"step-4", "2-schedulergo-what-a-server-adds-to-step-3s-scheduler", "tcpserver", "한계-그리고-잘못-동작하는-클라이언트와-출력", "tcpserver-1", "see-the-glossary"}
+	if got := anchors(page); !slices.Equal(got, want) {
+		t.Errorf("anchors:\n got %q\nwant %q", got, want)
 	}
 }
 
@@ -255,10 +350,23 @@ func cut(kind, path string, args []string) (string, error) {
 		return "", err
 	}
 	var parts []string
-	for _, name := range args {
+	for i := 0; i < len(args); i++ {
+		name := args[i]
+		if strings.HasPrefix(name, `"`) {
+			return "", fmt.Errorf("code: %s: the text %s follows no function's name", path, name)
+		}
 		decl := find(f, name)
 		if decl == nil {
 			return "", fmt.Errorf("%s has no declaration %s", path, name)
+		}
+		if i+1 < len(args) && strings.HasPrefix(args[i+1], `"`) {
+			i++
+			part, err := statement(fset, src, decl, strings.Trim(args[i], `"`))
+			if err != nil {
+				return "", fmt.Errorf("%s: %s: %v", path, name, err)
+			}
+			parts = append(parts, part)
+			continue
 		}
 		start := decl.Pos()
 		if doc := docOf(decl); doc != nil {
@@ -267,6 +375,43 @@ func cut(kind, path string, args []string) (string, error) {
 		parts = append(parts, string(src[fset.Position(start).Offset:fset.Position(decl.End()).Offset]))
 	}
 	return strings.Join(parts, "\n\n") + "\n", nil
+}
+
+// statement returns the first statement in the function decl whose line
+// starts with text, with the comment lines right above it, all moved left
+// by the statement's indentation, as if it stood alone.
+func statement(fset *token.FileSet, src []byte, decl ast.Decl, text string) (string, error) {
+	fn, ok := decl.(*ast.FuncDecl)
+	if !ok || fn.Body == nil {
+		return "", fmt.Errorf("a quoted text picks a statement in a function; this is no function")
+	}
+	all := strings.SplitAfter(string(src), "\n")
+	var found ast.Stmt
+	ast.Inspect(fn.Body, func(n ast.Node) bool {
+		s, ok := n.(ast.Stmt)
+		if found != nil || !ok || s == fn.Body {
+			return found == nil
+		}
+		pos := fset.Position(s.Pos())
+		line := all[pos.Line-1]
+		if strings.TrimSpace(line[:pos.Column-1]) == "" && strings.HasPrefix(line[pos.Column-1:], text) {
+			found = s
+		}
+		return found == nil
+	})
+	if found == nil {
+		return "", fmt.Errorf("no statement starts with %q", text)
+	}
+	first, last := fset.Position(found.Pos()).Line, fset.Position(found.End()).Line
+	indent := all[first-1][:fset.Position(found.Pos()).Column-1]
+	for first > 1 && strings.HasPrefix(strings.TrimSpace(all[first-2]), "//") {
+		first--
+	}
+	var b strings.Builder
+	for _, line := range all[first-1 : last] {
+		b.WriteString(strings.TrimPrefix(line, indent))
+	}
+	return strings.TrimSuffix(b.String(), "\n"), nil
 }
 
 // lines returns the lines from-to (1-based, inclusive) of text, or all of it.
