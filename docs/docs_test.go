@@ -223,6 +223,24 @@ func anchors(page string) []string {
 	return out
 }
 
+// TestReadmeNamesEveryPage checks that the README links to every page in
+// docs/, so that a reader who starts there can find each.
+func TestReadmeNamesEveryPage(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages, err := filepath.Glob("*.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, page := range pages {
+		if !bytes.Contains(readme, []byte("](docs/"+page)) {
+			t.Errorf("the README has no link to docs/%s", page)
+		}
+	}
+}
+
 // TestAnchors checks anchors against headings whose anchors GitHub shows.
 func TestAnchors(t *testing.T) {
 	page := "# Step 4\n\n## 2. `scheduler.go`: what a server adds to step 3's scheduler\n\n### `tcpServer`\n\n## 한계, 그리고 잘못 동작하는 클라이언트와 출력\n\n### `tcpServer`\n\n## See [the glossary](glossary.md)\n\n```go\n# not a heading\n```\n"
@@ -269,8 +287,9 @@ func TestExercisesAgree(t *testing.T) {
 }
 
 // TestFaultsAgree checks that every fault in faults/list.sh has its patch,
-// a test that exists, and a link in the README's table of fixes, and that
-// every patch in faults/ is in the list.
+// a test that exists, and its command on the page of the robust server,
+// and that every patch in faults/ is in the list; and that every fault the
+// lesson's server keeps (LESSON_FAULTS) has its command on step 4's page.
 func TestFaultsAgree(t *testing.T) {
 	list, err := os.ReadFile("faults/list.sh")
 	if err != nil {
@@ -280,7 +299,7 @@ func TestFaultsAgree(t *testing.T) {
 	if m == nil {
 		t.Fatal("faults/list.sh sets no FAULTS")
 	}
-	readme, err := os.ReadFile("../README.md")
+	robust, err := os.ReadFile("step4-robust.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -296,8 +315,8 @@ func TestFaultsAgree(t *testing.T) {
 		if _, err := os.Stat(filepath.Join("faults", name+".patch")); err != nil {
 			t.Errorf("fault %s has no patch: %v", name, err)
 		}
-		if !strings.Contains(string(readme), "[`make fault NAME="+name+"`](docs/faults/"+name+".patch)") {
-			t.Errorf("the README's table of fixes has no link for make fault NAME=%s", name)
+		if !strings.Contains(string(robust), "`make fault NAME="+name+"`") {
+			t.Errorf("step4-robust.md does not show make fault NAME=%s", name)
 		}
 		tests, _ := filepath.Glob(filepath.Join("..", dir, "*_test.go"))
 		found := false
@@ -313,6 +332,19 @@ func TestFaultsAgree(t *testing.T) {
 	for _, p := range patches {
 		if name := strings.TrimSuffix(filepath.Base(p), ".patch"); !slices.Contains(names, name) {
 			t.Errorf("%s is no fault in faults/list.sh", p)
+		}
+	}
+	m = regexp.MustCompile(`(?ms)^LESSON_FAULTS='(.*?)'`).FindSubmatch(list)
+	if m == nil {
+		t.Fatal("faults/list.sh sets no LESSON_FAULTS")
+	}
+	lesson, err := os.ReadFile("step4-server.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(m[1])), "\n") {
+		if name := strings.Fields(line)[0]; !strings.Contains(string(lesson), "`make fault NAME="+name+" SERVER=lesson`") {
+			t.Errorf("step4-server.md does not show make fault NAME=%s SERVER=lesson", name)
 		}
 	}
 }

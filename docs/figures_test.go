@@ -18,7 +18,7 @@ type figure struct {
 	find  *regexp.Regexp // the figure as the pages write it: the number in the first group that matched
 }
 
-// selectLimit is the number of clients the step 4 server serves at once
+// selectLimit is the number of clients the robust server serves at once
 // before it refuses the next: 1024 descriptors that select can watch, less
 // the ones it holds itself. Any "about 10xx" or "10xx clients" on any page
 // is that number (1000 itself is a round number of clients, not a limit).
@@ -28,7 +28,7 @@ var selectLimit = regexp.MustCompile(`(?i)\babout (10(?:0[1-9]|1\d|2[0-3]))\b|\b
 // quotes a figure of another page either links to it, or is listed here.
 func figures() []figure {
 	fs := []figure{
-		{"clients served at once, below select's limit", "step4-server.md", nil, selectLimit},
+		{"clients served at once, below select's limit", "step4-robust.md", nil, selectLimit},
 		{"the oldest Go, which CI runs the tests with too", "../go.mod",
 			[]string{"../README.md", "teaching.md", "ko/teaching.md"},
 			regexp.MustCompile(`(?m)^go (1\.\d+)|Go (1\.\d+) or newer|Go (1\.\d+)\.0\b|Go (1\.\d+) 이상`)},
@@ -50,7 +50,7 @@ func figures() []figure {
 	}
 	// The time a walkthrough takes: on its first lines, and in the tables
 	// of walkthroughs.
-	for _, step := range []string{"step1-generators", "step2-scheduler", "step3-io-wait", "step4-server"} {
+	for _, step := range []string{"step1-generators", "step2-scheduler", "step3-io-wait", "step4-server", "step4-robust"} {
 		link := regexp.QuoteMeta("(" + step + ".md)")
 		fs = append(fs, figure{"the time " + step + ".md takes, in minutes", step + ".md",
 			[]string{"ko/" + step + ".md", "README.md", "ko/README.md"},
