@@ -92,6 +92,25 @@ func TestExercise(t *testing.T) {
 				missing(t, "once the silent clients are closed, a new client is not served: %s", got)
 			}
 		})
+		t.Run("a client that never reads", func(t *testing.T) {
+			// It sends all the time, and reads none of the replies: they fill
+			// its socket, and its handler waits on Send for good, reading
+			// nothing more. To the server it is as silent as a client that
+			// sends nothing, and it must be closed too.
+			s := startServer(t, nil, "-idle", "1s")
+			c := smallBuffer(t, s.addr)
+			t.Cleanup(func() { c.Close() })
+			go func() {
+				for chunk := make([]byte, 64<<10); ; {
+					if _, err := c.Write(chunk); err != nil {
+						return // the server has closed it, or the test is over
+					}
+				}
+			}()
+			if !s.await("Connection closed "+c.LocalAddr().String(), 15*time.Second) {
+				missing(t, "a client that sends all the time but never reads, its handler waiting on Send, was still open after 15s: close the clients whose handlers wait in sendWait too")
+			}
+		})
 		still(t, "TestSession", TestSession)
 		still(t, "TestGracefulShutdown", TestGracefulShutdown)
 	})
@@ -139,6 +158,26 @@ func TestExercise(t *testing.T) {
 		still(t, "TestGracefulShutdown", TestGracefulShutdown)
 		pastSelectsLimit(t)
 	})
+}
+
+// await reads the server's output until a line starts with prefix, and
+// reports whether one did within d.
+func (s *server) await(prefix string, d time.Duration) bool {
+	timeout := time.After(d)
+	for {
+		select {
+		case line, ok := <-s.stdout:
+			if !ok {
+				return false
+			}
+			s.seen = append(s.seen, line)
+			if strings.HasPrefix(line, prefix) {
+				return true
+			}
+		case <-timeout:
+			return false
+		}
+	}
 }
 
 // pastSelectsLimit has 1100 clients connected at once, more than select
