@@ -40,7 +40,7 @@ func TestExercise(t *testing.T) {
 	})
 	t.Run("idle", func(t *testing.T) {
 		if _, usage, _ := runChild("-h"); !strings.Contains(usage, "-idle") {
-			missing(t, "step4-server has no flag -idle")
+			missing(t, "step4-server/robust has no flag -idle")
 		}
 		t.Run("a silent client", func(t *testing.T) {
 			s := startServer(t, nil, "-quiet", "-idle", "1s")
@@ -135,10 +135,10 @@ func TestExercise(t *testing.T) {
 			t.Skip("epoll is Linux's; on macOS and the BSDs, kqueue does its work (docs/exercises.md)")
 		}
 		if calls := sourceCalls(t, "unix.Select"); len(calls) > 0 {
-			missing(t, "the step still calls unix.Select (%s)", calls[0])
+			missing(t, "the server still calls unix.Select (%s)", calls[0])
 		}
 		if len(sourceCalls(t, "unix.EpollWait")) == 0 {
-			missing(t, "the step never calls unix.EpollWait")
+			missing(t, "the server never calls unix.EpollWait")
 		}
 		forbidSelect(t)
 		still(t, "TestHello", TestHello)
