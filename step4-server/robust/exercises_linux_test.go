@@ -89,13 +89,14 @@ func init() {
 }
 
 // interruptedWait is TestSignalsInterruptSelect for a server that sleeps
-// in epoll_wait: 20 times, a signal to the thread blocked there, which must
-// retry the wait on EINTR, not fail.
-func interruptedWait(t *testing.T) {
+// in another system call, "ppoll" (what unix.Poll calls) or "epoll_wait":
+// 20 times, a signal to the thread blocked there, which must retry the
+// wait on EINTR, not fail.
+func interruptedWait(t *testing.T, name string) {
 	t.Helper()
-	t.Run("EINTR in epoll_wait", func(t *testing.T) {
-		call := unix.SYS_EPOLL_PWAIT // what unix.EpollWait calls, but on amd64
-		if runtime.GOARCH == "amd64" {
+	t.Run("EINTR in "+name, func(t *testing.T) {
+		call := map[string]int{"ppoll": unix.SYS_PPOLL, "epoll_wait": unix.SYS_EPOLL_PWAIT}[name] // what unix.EpollWait calls, but on amd64
+		if name == "epoll_wait" && runtime.GOARCH == "amd64" {
 			call = 232 // epoll_wait
 		}
 		s := startServer(t, nil)
@@ -108,7 +109,7 @@ func interruptedWait(t *testing.T) {
 			}
 			delivered(t, pid, tid, unix.SIGURG)
 			if err := echo(c, fmt.Sprint(i)); err != nil {
-				missing(t, "after a signal to the thread in epoll_wait: %v; %s", err, s.lastWords())
+				missing(t, "after a signal to the thread in %s: %v; %s", name, err, s.lastWords())
 			}
 		}
 	})

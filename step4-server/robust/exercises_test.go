@@ -36,6 +36,7 @@ func TestExercise(t *testing.T) {
 		still(t, "TestPartialWrites", TestPartialWrites)
 		still(t, "TestClassroom", TestClassroom)
 		still(t, "TestShutdown", TestShutdown)
+		interruptedWait(t, "ppoll")
 		pastSelectsLimit(t)
 	})
 	t.Run("idle", func(t *testing.T) {
@@ -150,7 +151,7 @@ func TestExercise(t *testing.T) {
 		still(t, "TestWokenForNothing", TestWokenForNothing)
 		still(t, "TestResetsStayWithTheirClient", TestResetsStayWithTheirClient)
 		still(t, "TestBrokenTasksDoNotStopTheServer", TestBrokenTasksDoNotStopTheServer)
-		interruptedWait(t)
+		interruptedWait(t, "epoll_wait")
 		still(t, "TestOutOfDescriptors", TestOutOfDescriptors)
 		still(t, "TestOutOfDescriptorsWithoutSpinning", TestOutOfDescriptorsWithoutSpinning)
 		still(t, "TestClassroom", TestClassroom)
