@@ -3,11 +3,15 @@
 package main
 
 import (
+	"bufio"
+	"context"
 	"fmt"
+	"net"
 	"os"
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -16,19 +20,45 @@ import (
 // forbidSelect makes every server this test starts unable to call select:
 // the kernel answers it with ENOSYS, and the server stops. A check proves
 // with it what the source alone cannot: select is never called. A first
-// server shows that the kernel took the filter; where it does not (seccomp
-// is off), the source check stands alone.
+// server shows that the kernel took the filter, and that the server
+// serves a client without select; where the kernel takes no filter
+// (seccomp is off), the source check stands alone.
 func forbidSelect(t *testing.T) {
 	t.Helper()
 	t.Setenv("STEP_FORBID_SELECT", "1")
-	s := startServer(t, nil, "-quiet")
-	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
-	if err != nil { // the server is gone already
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	cmd := mainCommand(ctx, nil, "-quiet", "-addr", "127.0.0.1:0")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	line, _ := bufio.NewReader(out).ReadString('\n')
+	fields := strings.Fields(line)
+	if len(fields) < 3 || fields[0] != "Listening" {
 		missing(t, "the server stopped as soon as the kernel refused it select: does it still call select?")
+	}
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid))
+	if err != nil {
+		t.Fatal(err)
 	}
 	if !strings.Contains(string(status), "\nSeccomp:\t2\n") {
 		t.Logf("the kernel took no seccomp filter: whether the server calls select is checked in its source only")
 		os.Unsetenv("STEP_FORBID_SELECT")
+		return
+	}
+	c, err := net.DialTimeout("tcp", strings.TrimSuffix(fields[2], ";"), wait)
+	if err == nil {
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(wait))
+		err = echo(c, "x")
+	}
+	if err != nil {
+		missing(t, "with select refused by the kernel, the server serves no client (%v): does it still call select?", err)
 	}
 }
 
@@ -59,14 +89,22 @@ func init() {
 }
 
 // interruptedWait is TestSignalsInterruptSelect for a server that sleeps
-// in epoll_wait: 20 times, a signal to the thread blocked there, which must
-// retry the wait on EINTR, not fail.
-func interruptedWait(t *testing.T) {
+// in another system call, "ppoll" (what unix.Poll calls) or "epoll_wait":
+// 20 times, a signal to the thread blocked there, which must retry the
+// wait on EINTR, not fail.
+func interruptedWait(t *testing.T, name string) {
 	t.Helper()
-	t.Run("EINTR in epoll_wait", func(t *testing.T) {
-		call := unix.SYS_EPOLL_PWAIT // what unix.EpollWait calls, but on amd64
-		if runtime.GOARCH == "amd64" {
-			call = 232 // epoll_wait
+	t.Run("EINTR in "+name, func(t *testing.T) {
+		call := unix.SYS_PPOLL
+		if name == "epoll_wait" {
+			switch runtime.GOARCH { // what unix.EpollWait calls
+			case "amd64":
+				call = 232 // epoll_wait, which x/sys names only where it is in the system's list
+			case "arm64", "riscv64", "loong64":
+				call = unix.SYS_EPOLL_PWAIT
+			default:
+				t.Skipf("on %s, unix.EpollWait makes a system call that this check does not look for", runtime.GOARCH)
+			}
 		}
 		s := startServer(t, nil)
 		pid := s.cmd.Process.Pid
@@ -78,7 +116,7 @@ func interruptedWait(t *testing.T) {
 			}
 			delivered(t, pid, tid, unix.SIGURG)
 			if err := echo(c, fmt.Sprint(i)); err != nil {
-				missing(t, "after a signal to the thread in epoll_wait: %v; %s", err, s.lastWords())
+				missing(t, "after a signal to the thread in %s: %v; %s", name, err, s.lastWords())
 			}
 		}
 	})

@@ -8,6 +8,6 @@ import "testing"
 // check proves that a server never calls select. The source check stands.
 func forbidSelect(t *testing.T) {}
 
-// interruptedWait runs nothing here: it finds the thread in epoll_wait
-// through Linux's /proc, and the check that calls it runs on Linux only.
-func interruptedWait(t *testing.T) {}
+// interruptedWait runs nothing here: it finds the thread in its system
+// call through Linux's /proc.
+func interruptedWait(t *testing.T, name string) {}
