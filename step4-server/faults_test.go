@@ -149,7 +149,8 @@ func startCommand() *exec.Cmd {
 // of 1024 and up are more than select can watch. Each client must get a
 // reply, or be told in a line why it cannot; the lesson's server, in Python,
 // dies of it (ValueError). This one accepts the client, its scheduler
-// stops the handler that cannot park, and the client reads EOF unanswered.
+// stops the handler that cannot park, and closes the connection with the
+// client's line unread, which resets it: the client gets no answer.
 func TestSelectLimit(t *testing.T) {
 	var lim unix.Rlimit
 	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err != nil || lim.Cur < 1200 {

@@ -47,7 +47,7 @@ func tcpServer(address netip.AddrPort, handler func(int, string) iter.Seq2[reaso
 			}
 			unix.SetNonblock(client, true) // a read or write must never block the one thread
 			addr := addrPort(sa).String()
-			newTask("echoHandler("+addr+")", handler(client, addr))
+			newTask("echoHandler("+addr+")", handler(client, addr)) // Fault: even past select's limit (FD_SETSIZE)
 		}
 	}
 }
@@ -55,7 +55,7 @@ func tcpServer(address netip.AddrPort, handler func(int, string) iter.Seq2[reaso
 // echoHandler echoes what client sends, after "GOT:", until it closes.
 func echoHandler(client int, address string) iter.Seq2[reason, int] {
 	return func(yield func(reason, int) bool) {
-		fmt.Println("Connection from", address)
+		fmt.Println("Connection from", address) // Fault: if stdout's reader has gone, SIGPIPE kills
 		data := make([]byte, 1000)
 		for {
 			if !yield(Recv, client) { // wait until the client sends data
