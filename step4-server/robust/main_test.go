@@ -70,6 +70,13 @@ type server struct {
 // until it listens. -addr defaults to 127.0.0.1 with a free port.
 func startServer(t *testing.T, env []string, args ...string) *server {
 	t.Helper()
+	return startServerTo(t, nil, env, args...)
+}
+
+// startServerTo is startServer, with the server's stderr going to stderr
+// instead of to the test, unless it is nil.
+func startServerTo(t *testing.T, stderr *os.File, env []string, args ...string) *server {
+	t.Helper()
 	if !strings.Contains(strings.Join(args, " "), "-addr") {
 		args = append(args, "-addr", "127.0.0.1:0")
 	}
@@ -79,15 +86,22 @@ func startServer(t *testing.T, env []string, args ...string) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	errPipe, err := s.cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
+	pipes := map[io.Reader]chan string{outPipe: s.stdout}
+	if stderr != nil {
+		s.cmd.Stderr = stderr
+		close(s.stderr)
+	} else {
+		errPipe, err := s.cmd.StderrPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		pipes[errPipe] = s.stderr
 	}
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	var readers sync.WaitGroup
-	for pipe, lines := range map[io.Reader]chan string{outPipe: s.stdout, errPipe: s.stderr} {
+	for pipe, lines := range pipes {
 		readers.Add(1)
 		go func() {
 			defer readers.Done()
@@ -192,6 +206,28 @@ func (s *server) wait() error {
 		s.t.Fatalf("server still running after %v", wait)
 		return nil
 	}
+}
+
+// exitsWithin waits for the server to exit, at most d, and fails unless
+// it exits 0. A server whose exit a test times should run with
+// quickExit() in its environment.
+func (s *server) exitsWithin(d time.Duration, after string) {
+	s.t.Helper()
+	select {
+	case err := <-s.exited:
+		s.exited <- err // for the cleanup
+		if err != nil {
+			s.t.Fatalf("exit: %v", err)
+		}
+	case <-time.After(d):
+		s.t.Fatalf("the server still runs %v after %s", d, after)
+	}
+}
+
+// quickExit is the environment variable that keeps the race detector, if
+// it is on, from waiting a second at exit, for a test that times the exit.
+func quickExit() string {
+	return "GORACE=" + strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0")
 }
 
 // lastWords waits for the server to exit, within the tests' bound, and
