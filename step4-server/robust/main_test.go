@@ -208,6 +208,27 @@ func (s *server) wait() error {
 	}
 }
 
+// checkSummary stops the server with SIGINT, checks that it exits 0, and
+// that its summary is want, line for line: the lines it prints after
+// "Shutting down", those of handlers ending left out.
+func (s *server) checkSummary(want ...string) {
+	s.t.Helper()
+	s.signal(os.Interrupt)
+	s.expect(s.stdout, "Shutting down")
+	if err := s.wait(); err != nil {
+		s.t.Fatalf("exit: %v", err)
+	}
+	var got []string
+	for line := range s.stdout {
+		if !strings.HasPrefix(line, "Connection closed ") && line != "Task done" {
+			got = append(got, line)
+		}
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		s.t.Errorf("the summary says:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
 // exitsWithin waits for the server to exit, at most d, and fails unless
 // it exits 0. A server whose exit a test times should run with
 // quickExit() in its environment.
@@ -495,27 +516,6 @@ func TestSelectLimit(t *testing.T) {
 	s.checkSummary(
 		fmt.Sprintf("Served %d connections, echoed %d bytes", len(served)+1, len(served)+1+len("still served")),
 		fmt.Sprintf("Refused %d clients: the server was full", refused+1))
-}
-
-// checkSummary stops the server with SIGINT, checks that it exits 0, and
-// that its summary is want, line for line: the lines it prints after
-// "Shutting down", those of handlers ending left out.
-func (s *server) checkSummary(want ...string) {
-	s.t.Helper()
-	s.signal(os.Interrupt)
-	s.expect(s.stdout, "Shutting down")
-	if err := s.wait(); err != nil {
-		s.t.Fatalf("exit: %v", err)
-	}
-	var got []string
-	for line := range s.stdout {
-		if !strings.HasPrefix(line, "Connection closed ") && line != "Task done" {
-			got = append(got, line)
-		}
-	}
-	if strings.Join(got, "\n") != strings.Join(want, "\n") {
-		s.t.Errorf("the summary says:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
 }
 
 // greet sends "x" on c and says what came back: "served" for the echo, or
