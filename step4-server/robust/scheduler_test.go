@@ -249,7 +249,7 @@ func victim(why reason, fd int, ended, resumed *bool) iter.Seq2[reason, int] {
 // end by itself (a handler says goodbye to its client), and run() must
 // return. A task that will not end is stopped once the grace is over.
 func TestShutdownWindsDownEveryTask(t *testing.T) {
-	for _, where := range []string{"Recv", "Exit", "ready", "Recv, again and again"} {
+	for _, where := range []string{"Recv", "Exit", "ready", "Recv, again and again", "Exit, again and again"} {
 		t.Run(where, func(t *testing.T) {
 			sig, kick := pipe(t, 0) // the signal pipe, with its byte already in
 			if _, err := unix.Write(kick, []byte{0}); err != nil {
@@ -272,6 +272,13 @@ func TestShutdownWindsDownEveryTask(t *testing.T) {
 				v = func(yield func(reason, int) bool) {
 					defer func() { ended = true }()
 					for yield(Recv, r) {
+						resumed = true
+					}
+				}
+			case "Exit, again and again":
+				v = func(yield func(reason, int) bool) {
+					defer func() { ended = true }()
+					for yield(Exit, 10_000) {
 						resumed = true
 					}
 				}

@@ -21,4 +21,6 @@ spare-only        step4-server/robust  TestNoSpareDescriptor                    
 hint-unspecified  step4-server/robust  TestHintConnectsToLoopback                                                 the startup hint no longer maps :: to loopback: it says "nc :: PORT", which connects nowhere
 fold-three        docs/timeline        TestFoldThreeColumns                                                       the timeline folds a repeat only when it stands for more than three columns, not three or more
 client-error      docs/client          TestReset                                                                  docs/client ignores the error that ends the copy to stdout: a reset ends it with status 0, and no word
+deque-grow        step4-server/robust  TestDequeKeepsOrder                                                        the ready queue, growing while it wraps round, copies its ring from the start, not from its head: tasks run out of turn
+stopall-exitwait  step4-server/robust  TestShutdownWindsDownEveryTask/Exit,_again_and_again                       the end of the grace stops the tasks waiting on Exit but keeps them listed: run() never returns
 '
