@@ -278,6 +278,7 @@ func blockOnSend(t *testing.T, s *server, c, probe net.Conn, settle bool) string
 	waits := ""                    // what the handler waits on, or "" while it runs
 	probing, woken := false, false // a probe is on its way; a select woke the handler since it was sent
 	var settling <-chan time.Time  // after a block, while the kernel may grow the buffer
+	timeout := time.After(wait)
 	sent := 0
 	next := func() { // the next message, or a probe, as the handler waits
 		switch {
@@ -302,8 +303,8 @@ func blockOnSend(t *testing.T, s *server, c, probe net.Conn, settle bool) string
 			s.seen = append(s.seen, line)
 		case <-settling:
 			return handler // still blocked: the buffer did not grow
-		case <-time.After(wait):
-			t.Fatalf("the server said nothing more for %v", wait)
+		case <-timeout:
+			t.Fatalf("the handler was not blocked on Send within %v", wait)
 		}
 		if m := traceWait.FindStringSubmatch(line); m != nil && m[1] == handler {
 			waits = m[2]
