@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net"
 	"os"
@@ -58,5 +59,37 @@ func TestWaitsForTheReply(t *testing.T) {
 	}
 	if string(out) != "GOT:Hello\n" {
 		t.Errorf("client printed %q, want %q", out, "GOT:Hello\n")
+	}
+}
+
+// TestReset has the server reset the connection instead of closing it: the
+// client must say so and exit 1, as nc does, not end as if all were well.
+func TestReset(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		c.SetDeadline(time.Now().Add(wait))
+		io.ReadAll(c)                 // until the client closes its side for writing
+		c.(*net.TCPConn).SetLinger(0) // close sends RST, not FIN
+		c.Close()
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-addr", l.Addr().String())
+	cmd.Env = append(os.Environ(), "CLIENT_RUN_MAIN=1")
+	cmd.Stdin = strings.NewReader("Hello\n")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	err = cmd.Run()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 || !strings.Contains(stderr.String(), "connection reset by peer") {
+		t.Errorf("after a reset, the client ended with %v and said %q; want exit status 1 and the error", err, stderr.String())
 	}
 }

@@ -60,5 +60,33 @@ while read -r name test what; do
 done <<END
 $LESSON_FAULTS
 END
+# The regressions in docs/faults/regressions/list.sh, proved as the faults
+# are, with docs/faults/regressions/NAME.patch.
+. "$head/docs/faults/regressions/list.sh"
+while read -r name dir test what; do
+	[ -n "$name" ] || continue
+	run="^$(printf '%s' "$test" | sed 's|/|$/^|g')\$"
+	test_bin="$bin/$(printf '%s' "$dir" | tr / _).test"
+	[ -x "$test_bin" ] || (cd "$head" && $GO test -c -o "$test_bin" "./$dir") || exit 1
+	patch=docs/faults/regressions/$name.patch
+	tmp=$(mktemp -d)
+	cp -R "$head/." "$tmp"
+	if ! (cd "$head/$dir" && "$test_bin" -test.run "$run" -test.v -test.timeout 2m >"$bin/out" 2>&1) || ! grep -q "^--- PASS: ${test%%/*} " "$bin/out"; then
+		echo "FAIL  regression $name: $test does not pass on the tree:"
+		cat "$bin/out"
+		failed=1
+	elif ! (cd "$tmp" && git apply "$patch" && $GO test -c -o "$bin/fault.test" "./$dir"); then
+		echo "FAIL  regression $name: $patch does not apply, or the tree does not build with it"
+		failed=1
+	elif (cd "$tmp/$dir" && "$bin/fault.test" -test.run "$run" -test.timeout 2m >"$bin/out" 2>&1); then
+		echo "FAIL  regression $name: $test passes with $patch: it does not catch it"
+		failed=1
+	else
+		echo "ok    regression $name: $test fails with it"
+	fi
+	rm -rf "$tmp"
+done <<END
+$REGRESSIONS
+END
 [ $failed -eq 0 ] && echo "every fault's test passes on the tree, and fails with the fault; every fault of the lesson's server shows"
 exit $failed

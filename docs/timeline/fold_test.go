@@ -205,3 +205,33 @@ func TestFoldStep2(t *testing.T) {
 		t.Errorf("-fold 0 drew %d items, want every column and the one after: %d", n, len(tl.cols)+1)
 	}
 }
+
+// TestFoldThreeColumns pins down the least that folding saves: a repeat
+// that stands for three columns is folded, one that stands for two is drawn
+// in full.
+func TestFoldThreeColumns(t *testing.T) {
+	turn := func(name string) string {
+		return "[trace] resume " + name + "\n[trace] " + name + " yielded; back of the queue\n"
+	}
+	for _, c := range []struct {
+		trace string
+		want  string
+	}{
+		{strings.Repeat(turn("a"), 3), "0 1 2 3"},                           // a column, then two copies of it
+		{strings.Repeat(turn("a"), 4), "0 [3×1] 4"},                         // and three copies
+		{strings.Repeat(turn("a")+turn("b")+turn("c"), 2), "0 1 2 [1×3] 6"}, // a round of three, then one copy of it
+	} {
+		tl := parseString(t, "[trace] new task a\n[trace] new task b\n[trace] new task c\n"+c.trace)
+		var got []string
+		for _, it := range fold(tl, 2) {
+			if it.n > 1 {
+				got = append(got, fmt.Sprintf("[%d×%d]", it.n/it.period, it.period))
+			} else {
+				got = append(got, fmt.Sprint(it.col))
+			}
+		}
+		if s := strings.Join(got, " "); s != c.want {
+			t.Errorf("%d columns folded into: %s\nwant %s", len(tl.cols), s, c.want)
+		}
+	}
+}

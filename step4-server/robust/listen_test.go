@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"net/netip"
 	"os"
 	"regexp"
 	"strings"
@@ -28,6 +29,24 @@ func TestParseAddr(t *testing.T) {
 			t.Errorf("-addr %s: %v", addr, err)
 		} else if got := addrPort(sa).String(); got != want {
 			t.Errorf("-addr %s listens on %s, want %s", addr, got, want)
+		}
+	}
+}
+
+// TestHintConnectsToLoopback checks the address in the startup hint, "try:
+// nc ADDRESS PORT": an address that means every interface (0.0.0.0, ::) is
+// none to connect to, and the hint gives loopback instead. The tests listen
+// only on loopback, so the hint's address is checked without a socket.
+func TestHintConnectsToLoopback(t *testing.T) {
+	for ip, want := range map[string]string{
+		"0.0.0.0":   "127.0.0.1",
+		"::":        "::1",
+		"127.0.0.1": "127.0.0.1",
+		"::1":       "::1",
+		"192.0.2.7": "192.0.2.7",
+	} {
+		if got := reachable(netip.MustParseAddr(ip)); got.String() != want {
+			t.Errorf("listening on %s, the hint says nc %s, want nc %s", ip, got, want)
 		}
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // stuckServer runs the server with -trace, its stdout and stderr both a
@@ -171,4 +173,61 @@ func TestQuiet(t *testing.T) {
 	if len(errs) > 0 {
 		t.Errorf("with -quiet, the server printed %d lines on stderr, the first %q; want none", len(errs), errs[0])
 	}
+}
+
+// stuckPipe returns the write end of a pipe that is full, as a pipe is when
+// whoever reads it has stopped (a pager left on its first page): the next
+// write to it waits. The read end stays open until the test ends.
+func stuckPipe(t *testing.T) *os.File {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close(); w.Close() })
+	fd := int(w.Fd()) // which makes w blocking, for the server
+	if err := unix.SetNonblock(fd, true); err != nil {
+		t.Fatal(err)
+	}
+	for b := make([]byte, 4096); len(b) > 0; b = b[:len(b)/2] { // in smaller writes, to the last byte
+		for {
+			if _, err := unix.Write(fd, b); err == unix.EAGAIN {
+				break
+			} else if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := unix.SetNonblock(fd, false); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// TestStuckStderr: the server's stderr is a pipe that is full and that
+// nobody reads any more; its stdout is read, but the lines queued behind a
+// line for stderr wait with it. Two clients are served; the first resets
+// its connection, and the server reports it on stderr. That line must wait
+// in the queue, not stop the server: the second client is still served.
+// (The server handles the reset first: it comes before the second
+// client's message, and on the lower descriptor.) At Ctrl-C, the summary
+// waits in the queue too, with room to spare: the server must give up on
+// it after a second, and exit 0.
+func TestStuckStderr(t *testing.T) {
+	s := startServerTo(t, stuckPipe(t), []string{quickExit()})
+	first, second := s.dial(), s.dial()
+	for _, c := range []net.Conn{first, second} { // both accepted and served
+		if err := echo(c, "Hello\n"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first.(*net.TCPConn).SetLinger(0) // close sends a reset
+	first.Close()
+	second.SetDeadline(time.Now().Add(10 * time.Second)) // milliseconds, unless stuck
+	if err := echo(second, "still served\n"); err != nil {
+		t.Fatalf("after a reset reported on a stuck stderr: %v", err)
+	}
+	second.Close()
+	s.signal(os.Interrupt)
+	// A second for the last flush; the rest allows for a loaded machine.
+	s.exitsWithin(3*time.Second, "Ctrl-C")
 }

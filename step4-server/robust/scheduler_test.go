@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"iter"
 	"net"
@@ -179,6 +180,18 @@ func TestBrokenTasksAreStoppedAndOthersGoOn(t *testing.T) {
 				yield(Recv, p[0])
 			}
 		}, "which is not open"},
+		{"Send on a descriptor that is not open", func(closed *bool) iter.Seq2[reason, int] {
+			var p [2]int
+			if err := unix.Pipe(p[:]); err != nil {
+				t.Fatal(err)
+			}
+			unix.Close(p[0])
+			unix.Close(p[1])
+			return func(yield func(reason, int) bool) {
+				defer func() { *closed = true }()
+				yield(Send, p[1])
+			}
+		}, "which is not open"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -240,7 +253,7 @@ func victim(why reason, fd int, ended, resumed *bool) iter.Seq2[reason, int] {
 // end by itself (a handler says goodbye to its client), and run() must
 // return. A task that will not end is stopped once the grace is over.
 func TestShutdownWindsDownEveryTask(t *testing.T) {
-	for _, where := range []string{"Recv", "Exit", "ready", "Recv, again and again"} {
+	for _, where := range []string{"Recv", "Exit", "ready", "Recv, again and again", "Exit, again and again"} {
 		t.Run(where, func(t *testing.T) {
 			sig, kick := pipe(t, 0) // the signal pipe, with its byte already in
 			if _, err := unix.Write(kick, []byte{0}); err != nil {
@@ -266,6 +279,13 @@ func TestShutdownWindsDownEveryTask(t *testing.T) {
 						resumed = true
 					}
 				}
+			case "Exit, again and again":
+				v = func(yield func(reason, int) bool) {
+					defer func() { ended = true }()
+					for yield(Exit, 10_000) {
+						resumed = true
+					}
+				}
 			}
 			s := testServer()
 			schedule(t, s, named{"victim", v}, named{"shutdown", s.shutdown(sig)})
@@ -274,13 +294,12 @@ func TestShutdownWindsDownEveryTask(t *testing.T) {
 			}
 		})
 	}
-	// A handler has read a message and waits on Send to reply when the
-	// signal comes: its socket's descriptor is below the signal pipe's, so
-	// select wakes it first, and the shutdown task runs next. Its client
-	// gets the reply, then EOF.
-	t.Run("Send", func(t *testing.T) {
-		fd, client := socketPair(t)
-		sig, kick := pipe(t, fd)
+	// A handler and its client, with descriptors in the real server's
+	// order: the signal pipe below the connection, so that when select finds
+	// both ready, the shutdown task runs first.
+	t.Run("Recv, with a message that comes with the signal", func(t *testing.T) {
+		sig, kick := pipe(t, 0)
+		fd, client := socketPairAbove(t, sig)
 		if _, err := client.Write([]byte("Hello")); err != nil {
 			t.Fatal(err)
 		}
@@ -288,10 +307,119 @@ func TestShutdownWindsDownEveryTask(t *testing.T) {
 			t.Fatal(err)
 		}
 		s := testServer()
-		schedule(t, s, named{"echoHandler(pair)", s.echoHandler(fd, "pair")}, named{"shutdown", s.shutdown(sig)})
-		got, err := io.ReadAll(client)
-		if err != nil || string(got) != "GOT:Hello" {
-			t.Errorf("the client read %q, then %v; want GOT:Hello, then EOF", got, err)
+		var stopped bool
+		got := readToEOF(client, nil)
+		schedule(t, s, named{"echoHandler(pair)", observed(s.echoHandler(fd, "pair"), nil, &stopped)}, named{"shutdown", s.shutdown(sig)})
+		if got := <-got; got != `"", then EOF` || stopped {
+			t.Errorf("the client read %s; the handler was stopped: %v. Want EOF at once, and no reply: the server was closing when it woke", got, stopped)
 		}
 	})
+	// The handler has read a message, and waits on Send to reply when the
+	// signal comes: the client has not read the replies before it.
+	for _, reads := range []bool{true, false} {
+		name := map[bool]string{true: "Send, the client reads after the signal", false: "Send, the client never reads"}[reads]
+		t.Run(name, func(t *testing.T) {
+			sig, kick := pipe(t, 0)
+			fd, client := socketPairAbove(t, sig)
+			unread := fill(t, fd)
+			if _, err := client.Write([]byte("Hello")); err != nil {
+				t.Fatal(err)
+			}
+			s := testServer()
+			var stopped bool
+			handler := observed(s.echoHandler(fd, "pair"), func(why reason) {
+				if why == Send {
+					unix.Write(kick, []byte{0}) // the signal comes as the handler waits on Send
+				}
+			}, &stopped)
+			signalled := make(chan struct{})
+			var got chan string
+			if reads {
+				got = readToEOF(client, signalled)
+			}
+			schedule(t, s, named{"echoHandler(pair)", handler}, named{"shutdown", func(yield func(reason, int) bool) {
+				s.shutdown(sig)(yield)
+				close(signalled)
+			}})
+			if !reads {
+				if !stopped {
+					t.Error("the handler ended by itself, but its client never read its reply")
+				}
+				return
+			}
+			if got, want := <-got, fmt.Sprintf("%d bytes ending %q, then EOF", unread+len("GOT:Hello"), "GOT:Hello"); got != want || stopped {
+				t.Errorf("the client read %s; the handler was stopped (after the grace): %v. Want %s, at once", got, stopped, want)
+			}
+		})
+	}
+}
+
+// socketPairAbove is socketPair, with the server's end numbered above min.
+func socketPairAbove(t *testing.T, min int) (int, *net.UnixConn) {
+	t.Helper()
+	fd, client := socketPair(t)
+	high, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, min+1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unix.Close(fd)
+	return high, client
+}
+
+// fill writes to the non-blocking socket fd until it takes no more, as a
+// client that does not read leaves it, and returns how many bytes it took.
+func fill(t *testing.T, fd int) int {
+	t.Helper()
+	n := 0
+	for b := make([]byte, 4096); ; {
+		m, err := unix.Write(fd, b)
+		if err == unix.EAGAIN {
+			return n
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += m
+	}
+}
+
+// readToEOF reads c to its end, once start is closed (at once if nil),
+// then closes c, as nc does, and says what it read.
+func readToEOF(c net.Conn, start chan struct{}) chan string {
+	got := make(chan string, 2)
+	go func() {
+		if start != nil {
+			<-start
+		}
+		b, err := io.ReadAll(c)
+		c.Close()
+		if err == nil {
+			err = io.EOF // ReadAll's nil
+		}
+		if len(b) > 20 {
+			got <- fmt.Sprintf("%d bytes ending %q, then %v", len(b), b[len(b)-9:], err)
+		} else {
+			got <- fmt.Sprintf("%q, then %v", b, err)
+		}
+	}()
+	return got
+}
+
+// observed runs gen for the scheduler, calling before (unless nil) with
+// each reason gen yields; *stopped says whether the scheduler stopped gen
+// (a yield returned false) rather than gen ending by itself. Unlike a
+// range over gen, it lets gen yield again after that, as iter.Pull does.
+func observed(gen iter.Seq2[reason, int], before func(reason), stopped *bool) iter.Seq2[reason, int] {
+	return func(yield func(reason, int) bool) {
+		gen(func(why reason, fd int) bool {
+			if before != nil {
+				before(why)
+			}
+			if !yield(why, fd) {
+				*stopped = true
+				return false
+			}
+			return true
+		})
+	}
 }
