@@ -155,6 +155,10 @@ func main() {
 		fmt.Fprintf(os.Stderr, "unexpected argument %q; give the address as -addr host:port\n", flag.Arg(0))
 		os.Exit(2)
 	}
+	// Go's runtime opens its poller (two descriptors on Linux) at the first
+	// timer, which the garbage collector may set at any time: a server out
+	// of descriptors then dies. Have it open them first, while there are some.
+	time.AfterFunc(time.Hour, func() {}).Stop()
 	spareP() // for speed: see select.go
 	lfd, hint, err := listenOn(*addr)
 	if err != nil {
@@ -168,10 +172,6 @@ func main() {
 	}
 	s := newEchoServer(startOutput(os.Stdout, os.Stderr, *quiet, *trace), *trace)
 	s.reserve() // a spare descriptor, to refuse clients with when there are none left (limits.go)
-	// Go's runtime opens its poller (two descriptors on Linux) at the first
-	// timer, which the garbage collector may set at any time: a server out
-	// of descriptors then dies. Have it open them now, while there are some.
-	time.AfterFunc(time.Hour, func() {}).Stop()
 	s.out.printf("%s\n", hint)
 	s.newTask("tcpServer", s.tcpServer(lfd, s.echoHandler))
 	s.newTask("shutdown", s.shutdown(sigfd))

@@ -696,10 +696,10 @@ func TestOutOfDescriptors(t *testing.T) {
 }
 
 // TestNoSpareDescriptor runs the server with the fewest descriptors it can
-// start with: standard input, output and error, the listening socket and
-// the two ends of the signal pipe. It has none to spare, so a client that
-// connects can be neither accepted nor refused: it stays in the backlog,
-// and the listening socket stays readable. Waiting on Recv of it again
+// start with: standard input, output and error, the runtime's poller (two),
+// the listening socket and the two ends of the signal pipe. It has none to
+// spare, so a client that connects can be neither accepted nor refused:
+// it stays in the backlog, and the listening socket stays readable. Waiting on Recv of it again
 // would spin; the server must instead wait for a connection to end (none
 // will), or 100 ms, and try again: it says so once, uses under 10% of a
 // CPU, and still stops on SIGINT.
@@ -707,7 +707,7 @@ func TestNoSpareDescriptor(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("reads the server's CPU time from /proc, which only Linux has")
 	}
-	s := startServer(t, []string{"STEP_NOFILE=6"})
+	s := startServer(t, []string{"STEP_NOFILE=8"})
 	s.dial() // the kernel completes the connection, into the backlog
 	if line, want := s.expect(s.stderr, ""), "accept: too many open files; trying again when a connection ends, or in 100 ms"; line != want {
 		t.Fatalf("the server said %q, want %q", line, want)
