@@ -50,6 +50,7 @@ func TestTeachingRehearsal(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a rehearsal of the class takes a few seconds")
 	}
+	status := gitStatus(t)
 	r := startRehearsal(t)
 
 	// The room connects, and types nothing: every student's handler waits
@@ -223,6 +224,9 @@ func TestTeachingRehearsal(t *testing.T) {
 	case <-r.exited:
 	case <-time.After(wait):
 		t.Fatalf("the view still runs %v after the second Ctrl-C", wait)
+	}
+	if after := gitStatus(t); after != status {
+		t.Errorf("the rehearsal changed git status:\n%s\nwas:\n%s", after, status)
 	}
 }
 
