@@ -313,3 +313,56 @@ func gitStatus(t *testing.T) string {
 	}
 	return string(out)
 }
+
+// TestTeachingNamesChecksTests checks that the tests teaching.md says an
+// exercise's check runs are the ones it runs: each "the server no longer
+// passes TestX" in the table of an exercise of step 4, and each
+// "`step4-NAME`'s check runs `TestX`" or "`TestX`, which `step4-NAME`'s
+// check runs", against the still(t, "TestX", ...)
+// calls in that exercise's t.Run block of step4-server/robust's
+// exercises_test.go.
+func TestTeachingNamesChecksTests(t *testing.T) {
+	guide, err := os.ReadFile("teaching.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.ReadFile("../step4-server/robust/exercises_test.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs := map[string][]string{} // exercise -> the tests its check runs
+	for _, block := range regexp.MustCompile(`(?s)\n\tt\.Run\("(\w+)", func\(t \*testing\.T\) \{(.*?)\n\t\}\)`).FindAllStringSubmatch(string(src), -1) {
+		for _, m := range regexp.MustCompile(`still\(t, "(Test\w+)"`).FindAllStringSubmatch(block[2], -1) {
+			runs["step4-"+block[1]] = append(runs["step4-"+block[1]], m[1])
+		}
+	}
+	if len(runs["step4-conn"]) == 0 {
+		t.Fatalf("found no still(t, \"TestX\", ...) in the conn check of exercises_test.go: has its form changed?")
+	}
+	named := 0
+	check := func(ex, test, where string) {
+		named++
+		if !slices.Contains(runs[ex], test) {
+			t.Errorf("teaching.md, %s: says that %s's check runs %s; it runs %q", where, ex, test, runs[ex])
+		}
+	}
+	for _, sec := range regexp.MustCompile(`(?m)^### (step4-\w+)\n`).FindAllStringSubmatchIndex(string(guide), -1) {
+		ex := string(guide[sec[2]:sec[3]])
+		body := string(guide[sec[1]:])
+		if next := strings.Index(body, "\n#"); next >= 0 {
+			body = body[:next]
+		}
+		for _, m := range regexp.MustCompile(`the server no longer passes (Test\w+)`).FindAllStringSubmatch(body, -1) {
+			check(ex, m[1], "the table of "+ex)
+		}
+	}
+	for _, m := range regexp.MustCompile("`(step4-\\w+)`'s\\s+check\\s+runs\\s+`(Test\\w+)`").FindAllStringSubmatch(string(guide), -1) {
+		check(m[1], m[2], "in a sentence")
+	}
+	for _, m := range regexp.MustCompile("`(Test\\w+)`,\\s+which\\s+`(step4-\\w+)`'s\\s+check\\s+runs").FindAllStringSubmatch(string(guide), -1) {
+		check(m[2], m[1], "in a sentence")
+	}
+	if named == 0 {
+		t.Error("teaching.md names no test that a check of step 4 runs: has its wording changed?")
+	}
+}

@@ -39,14 +39,14 @@
 //
 // and open http://127.0.0.1:8000/ in a browser.
 //
-// Steps 2 and 3 trace each new task, the tasks each select woke, and each
-// task stopped, and the picture takes those lines' word for it. A trace
-// without those lines says less, and the rest follows from how run()
-// works. A task is named first when it first runs, so a task that was
-// queued before run() started is drawn ready from the start.
-// A task that runs and then says neither "yielded" nor "waits on" has
-// ended, unless it runs again later: then it waited on something the trace
-// does not name (step 4's Exit, step3-sleep's Sleep), drawn hatched with a
+// Steps 2 to 4 (both of step 4's servers) trace each new task, the tasks
+// each select woke, and each task stopped, and the picture takes those
+// lines' word for it. A trace without those lines says less, and the rest
+// follows from how run() works. A task is named first when it first runs,
+// so a task that was queued before run() started is drawn ready from the
+// start. A task that runs and then says neither "yielded" nor "waits on"
+// has ended, unless it runs again later: then it waited on something the
+// trace does not name (step3-sleep's Sleep, say), drawn hatched with a
 // "?". select runs only when no task is ready, so the tasks it woke are
 // the parked ones that run before the next select.
 //

@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -32,62 +33,133 @@ var pictures = []struct {
 }{
 	{"../../step2-scheduler/testdata/trace.golden", "step2.svg", "Step 2: three tasks take turns (go run ./step2-scheduler -trace)"},
 	{"../../step3-io-wait/testdata/trace.golden", "step3.svg", "Step 3: a reader and a writer on a socketpair (go run ./step3-io-wait -trace)"},
-	{"testdata/step4.trace", "step4.svg", "Step 4: the echo server, two clients, then Ctrl-C (go run ./step4-server -trace)"},
+	{"testdata/step4.trace", "step4.svg", "Step 4: the lesson's echo server, two clients, then Ctrl-C (go run ./step4-server -trace)"},
 }
 
-// TestStep4Session runs step 4 with -trace, serves two loopback clients
-// one after the other, each waiting for its reply, closes the first, and
-// stops the server with SIGINT: the trace is the same every time. Port
-// numbers change from run to run: the server's becomes 25000 and the
-// clients' 52001 and 52002, as in step 4's own session.golden.
-func TestStep4Session(t *testing.T) {
+// A traced is a step 4 server, built for a test and run with -trace on a
+// free loopback port, its output read a line at a time.
+type traced struct {
+	t      *testing.T
+	cmd    *exec.Cmd
+	lines  chan string   // its stdout (and stderr, if merged), closed at its end
+	stderr *lockedBuffer // its stderr, if not merged
+	exited chan struct{} // closed once the output has ended and the program exited
+	err    error         // then, what cmd.Wait returned
+	seen   []string      // the lines expect has read, in order
+}
+
+// startStep4 builds the program in pkg (a folder of the repository, such
+// as step4-server) and runs it with -trace on 127.0.0.1 and a free port.
+// With merged, its stderr goes where its stdout goes, as 2>&1 does. The
+// program is killed, if it still runs, when the test ends.
+func startStep4(t *testing.T, pkg string, merged bool) *traced {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*wait)
 	defer cancel()
-	bin := filepath.Join(t.TempDir(), "step4-server")
-	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "../../step4-server").CombinedOutput(); err != nil {
-		t.Fatalf("go build ../../step4-server: %v\n%s", err, out)
+	bin := filepath.Join(t.TempDir(), filepath.Base(pkg))
+	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "../../"+pkg).CombinedOutput(); err != nil {
+		t.Fatalf("go build ../../%s: %v\n%s", pkg, err, out)
 	}
-	cmd := exec.CommandContext(ctx, bin, "-trace", "-addr", "127.0.0.1:0")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	pipe, err := cmd.StdoutPipe()
+	r := &traced{t: t, cmd: exec.Command(bin, "-trace", "-addr", "127.0.0.1:0"), lines: make(chan string, 1<<14), stderr: &lockedBuffer{}, exited: make(chan struct{})}
+	pipe, err := r.cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
+	r.cmd.Stderr = r.stderr
+	if merged {
+		r.cmd.Stderr = r.cmd.Stdout
+	}
+	if err := r.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer cmd.Wait()
-	defer cmd.Process.Kill() // on failure; after a clean exit, this does nothing
-	lines := make(chan string, 1024)
 	go func() {
-		defer close(lines)
+		defer close(r.lines)
 		sc := bufio.NewScanner(pipe)
 		for sc.Scan() {
-			lines <- sc.Text()
+			r.lines <- sc.Text()
 		}
+		r.err = r.cmd.Wait() // Wait closes the pipe: only once it is read to its end
+		close(r.exited)
 	}()
-	var seen []string
-	// expect reads the server's lines until one starts with prefix.
-	expect := func(prefix string) string {
-		t.Helper()
-		timeout := time.After(wait)
-		for {
-			select {
-			case line, ok := <-lines:
-				if !ok {
-					t.Fatalf("the server's output ended before a line starting %q; stderr:\n%s", prefix, stderr.String())
-				}
-				seen = append(seen, line)
-				if strings.HasPrefix(line, prefix) {
-					return line
-				}
-			case <-timeout:
-				t.Fatalf("no line starting %q within %v", prefix, wait)
+	t.Cleanup(func() {
+		r.cmd.Process.Kill() // after a clean exit, this does nothing
+		for range r.lines {
+		}
+		<-r.exited
+	})
+	return r
+}
+
+// expect reads the program's lines until one starts with prefix.
+func (r *traced) expect(prefix string) string {
+	r.t.Helper()
+	timeout := time.NewTimer(wait)
+	defer timeout.Stop()
+	for {
+		select {
+		case line, ok := <-r.lines:
+			if !ok {
+				r.t.Fatalf("the program's output ended before a line starting %q; stderr:\n%s", prefix, r.stderr)
 			}
+			r.seen = append(r.seen, line)
+			if strings.HasPrefix(line, prefix) {
+				return line
+			}
+		case <-timeout.C:
+			r.t.Fatalf("no line starting %q within %v", prefix, wait)
 		}
 	}
-	addr := strings.TrimSuffix(strings.Fields(expect("Listening on "))[2], ";")
+}
+
+// end reads the program's lines to their end, and returns how it exited.
+func (r *traced) end() error {
+	r.t.Helper()
+	timeout := time.NewTimer(wait)
+	defer timeout.Stop()
+	for {
+		select {
+		case line, ok := <-r.lines:
+			if !ok {
+				<-r.exited
+				return r.err
+			}
+			r.seen = append(r.seen, line)
+		case <-timeout.C:
+			r.t.Fatalf("the program's output did not end within %v", wait)
+		}
+	}
+}
+
+// A lockedBuffer is a bytes.Buffer that a program's stderr is copied into
+// while the test reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+// Write appends p.
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// String returns what was written so far.
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestStep4Session runs the lesson's step 4 with -trace, serves two
+// loopback clients one after the other, each waiting for its reply,
+// closes the first, and stops the server with SIGINT: the trace is the
+// same every time. Port numbers change from run to run: the server's
+// becomes 25000 and the clients' 52001 and 52002, as in step 4's own
+// session.golden.
+func TestStep4Session(t *testing.T) {
+	s := startStep4(t, "step4-server", false)
+	addr := strings.TrimSuffix(strings.Fields(s.expect("Listening on "))[2], ";")
 	dial := func() net.Conn {
 		t.Helper()
 		c, err := net.DialTimeout("tcp", addr, wait)
@@ -103,24 +175,24 @@ func TestStep4Session(t *testing.T) {
 	b := dial()
 	echo(t, b, "Goodbye\n")
 	a.Close()
-	expect("Task done") // the first client's task has ended: nothing else is ready
-	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+	s.expect("Task done") // the first client's task has ended: nothing else is ready
+	if err := s.cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)
 	}
-	if rest, err := io.ReadAll(b); err != nil || len(rest) > 0 { // the second client, like nc, reads to EOF and closes
+	s.expect("Shutting down")
+	if err := s.end(); err != nil {
+		t.Fatalf("step 4 exited: %v; stderr:\n%s", err, s.stderr)
+	}
+	// The server has exited, and the kernel has closed its connections.
+	if rest, err := io.ReadAll(b); err != nil || len(rest) > 0 {
 		t.Fatalf("after Ctrl-C, the client read %q, then %v, not EOF", rest, err)
 	}
-	b.Close()
-	expect("Served ")
-	for line := range lines {
-		seen = append(seen, line)
-	}
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("step 4 exited: %v; stderr:\n%s", err, stderr.String())
+	if e := s.stderr.String(); e != "" {
+		t.Errorf("step 4 said on stderr:\n%s", e)
 	}
 	ports := map[string]string{addr[strings.LastIndex(addr, ":")+1:]: "25000"}
 	port := regexp.MustCompile(`(127\.0\.0\.1[: ])(\d+)`)
-	trace := port.ReplaceAllStringFunc(strings.Join(seen, "\n")+"\n", func(m string) string {
+	trace := port.ReplaceAllStringFunc(strings.Join(s.seen, "\n")+"\n", func(m string) string {
 		sub := port.FindStringSubmatch(m)
 		if _, ok := ports[sub[2]]; !ok {
 			ports[sub[2]] = strconv.Itoa(52000 + len(ports))

@@ -110,8 +110,8 @@ var (
 //     before any task ran twice) are drawn ready from the start.
 //   - A resumed task that says neither "yielded" nor "waits on" has ended
 //     (run() prints "Task done", or the log says it was stopped), or waits
-//     on something the trace does not show (step 4's Exit, step3-sleep's
-//     Sleep). Which of the two is known only when it runs again, or not.
+//     on something the trace does not show (step3-sleep's Sleep, say).
+//     Which of the two is known only when it runs again, or not.
 //   - select is called only when the ready queue is empty, so the tasks it
 //     wakes are the next ones resumed. Those resumed before the next select
 //     that were parked on a descriptor are exactly the ones it woke: only a

@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -262,27 +264,20 @@ func TestLive(t *testing.T) {
 	}
 }
 
-// TestLiveStep4 runs step 4 with -trace, its trace read by the view, and
-// checks that a client that connects appears in recvWait within 2 s.
+// TestLiveStep4 runs the server that the teacher's guide puts on the
+// projector (step4-server/robust, with -trace and 2>&1), its output read by
+// the view as it comes: a client that connects appears in recvWait within
+// 2 s. At Ctrl-C the server shuts down gently, and the view, at the end of
+// its input, holds the whole run, the summary included.
 func TestLiveStep4(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*wait)
-	defer cancel()
-	bin := filepath.Join(t.TempDir(), "step4-server")
-	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "../../step4-server").CombinedOutput(); err != nil {
-		t.Fatalf("go build ../../step4-server: %v\n%s", err, out)
-	}
-	cmd := exec.CommandContext(ctx, bin, "-trace", "-addr", "127.0.0.1:0")
-	pipe, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Wait()
-	defer cmd.Process.Kill()
+	s := startStep4(t, "step4-server/robust", true)
 	h := newHistory(keepEvents)
-	go readInto(pipe, h)
+	go func() {
+		for l := range s.lines {
+			h.add(l)
+		}
+		h.end()
+	}()
 	// The address is in the server's first line, which the view keeps.
 	var addr string
 	waitFor(t, h, wait, "the server's first line", func() bool {
@@ -305,25 +300,43 @@ func TestLiveStep4(t *testing.T) {
 	start := time.Now()
 	waitFor(t, h, 2*time.Second, "the client in recvWait", func() bool {
 		s, _ := h.stateAt(-1)
-		for _, name := range s.RecvWait {
-			if strings.Contains(name, local) {
-				return true
-			}
-		}
-		return false
+		return slices.Contains(slices.Collect(maps.Values(s.RecvWait)), "echoHandler("+local+")")
 	})
 	t.Logf("the client was in recvWait %v after it connected", time.Since(start).Round(time.Millisecond))
+	if err := s.cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadAll(c); err != nil { // the server's goodbye: EOF
+		t.Fatal(err)
+	}
+	c.Close()
+	waitFor(t, h, wait, "the end of the input", func() bool {
+		_, _, ended, _ := h.span()
+		return ended
+	})
+	last, _ := h.stateAt(-1)
+	if len(last.Ready)+len(last.RecvWait)+len(last.SendWait) > 0 || !slices.Contains(last.Output, "Served 1 connection, echoed 0 bytes") {
+		t.Errorf("at the end of the run, the view shows ready %q, recvWait %v, sendWait %v, output %q; want no task waiting, and the summary",
+			last.Ready, last.RecvWait, last.SendWait, last.Output)
+	}
+	if err := s.end(); err != nil {
+		t.Errorf("the server, stopped by Ctrl-C: %v", err)
+	}
 }
 
-// waitFor waits until ok holds, checking at each change of h, for at most d.
+// waitFor waits until ok holds, checking at each change of h, for at most
+// d, or until h's input has ended without it.
 func waitFor(t *testing.T, h *history, d time.Duration, what string, ok func() bool) {
 	t.Helper()
 	deadline := time.NewTimer(d)
 	defer deadline.Stop()
 	for {
-		_, _, _, changed := h.span()
+		_, total, ended, changed := h.span()
 		if ok() {
 			return
+		}
+		if ended {
+			t.Fatalf("the input ended, after %d trace lines, with no %s", total, what)
 		}
 		select {
 		case <-changed:
