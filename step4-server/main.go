@@ -47,7 +47,7 @@ func tcpServer(address netip.AddrPort, handler func(int, string) iter.Seq2[reaso
 			}
 			unix.SetNonblock(client, true) // a read or write must never block the one thread
 			addr := addrPort(sa).String()
-			newTask("echoHandler("+addr+")", handler(client, addr)) // Fault: even past select's limit (FD_SETSIZE)
+			newTask("echoHandler("+addr+")", handler(client, addr)) // Fault: even one select cannot watch (fd >= 1024)
 		}
 	}
 }
