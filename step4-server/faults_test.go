@@ -159,7 +159,11 @@ func TestSelectLimit(t *testing.T) {
 	s := startServer(t, nil)
 	for i := range 1100 {
 		c := s.dial()
-		if err := echo(c, fmt.Sprintf("client %d\n", i)); err != nil {
+		err := echo(c, fmt.Sprintf("client %d\n", i))
+		if err == nil { // twice: each client stays, and holds its descriptor
+			err = echo(c, fmt.Sprintf("client %d, again\n", i))
+		}
+		if err != nil {
 			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 				t.Fatalf("client %d: %v: the server closed it without a word", i, err)
 			}

@@ -340,3 +340,51 @@ func TestStep3Scheduler(t *testing.T) {
 		t.Errorf("the folder holds %d lines of code; the lesson's server stays at 340 or fewer", lines)
 	}
 }
+
+// TestHalfClose is `printf 'Hello\n' | nc -N`: the client sends a line and
+// closes its sending half. It must still get its reply, and then EOF: the
+// handler reads 0 bytes, ends, and closes the connection.
+func TestHalfClose(t *testing.T) {
+	s := startServer(t, nil)
+	c := s.dial().(*net.TCPConn)
+	if _, err := io.WriteString(c, "Hello\n"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(c) // the deadline of dial bounds it
+	if string(got) != "GOT:Hello\n" || err != nil {
+		t.Fatalf("after Hello and a half close, the client read %q, %v; want %q and EOF", got, err, "GOT:Hello\n")
+	}
+}
+
+// TestRestartAfterCtrlC stops the server with a client still connected,
+// so that the server's end of the connection is the one that waits out
+// TIME_WAIT, and starts it again on the same port at once, as a learner
+// does with make step4: SO_REUSEADDR is what lets it listen.
+func TestRestartAfterCtrlC(t *testing.T) {
+	s := startServer(t, nil)
+	c := s.dial()
+	if err := echo(c, "Hello\n"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.stop(unix.SIGINT); err != nil {
+		t.Fatalf("at Ctrl-C: %v", err)
+	}
+	io.ReadAll(c) // the kernel closed the server's end: read its FIN, then close ours
+	c.Close()
+	startServer(t, nil, "-addr", s.addr) // it fails the test unless it listens
+}
+
+// TestDefaultAddress checks that with no -addr the server listens on
+// loopback only: every other test gives -addr, so this one reads the flag's
+// default from -h rather than listening on port 25000, which may be taken.
+func TestDefaultAddress(t *testing.T) {
+	cmd := exec.Command(os.Args[0], "-h")
+	cmd.Env = append(os.Environ(), "STEP_RUN_MAIN=1")
+	out, _ := cmd.CombinedOutput() // -h exits 0 or 2, depending on the Go version
+	if !strings.Contains(string(out), `(default "127.0.0.1:25000")`) {
+		t.Fatalf("-h does not give 127.0.0.1:25000 as -addr's default:\n%s", out)
+	}
+}
