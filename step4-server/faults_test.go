@@ -164,10 +164,14 @@ func TestSelectLimit(t *testing.T) {
 			err = echo(c, fmt.Sprintf("client %d, again\n", i))
 		}
 		if err != nil {
+			why := ""
 			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-				t.Fatalf("client %d: %v: the server closed it without a word", i, err)
+				why = ": the server closed it without a word"
 			}
-			t.Fatalf("client %d: %v", i, err)
+			if i > 1000 {
+				why += "; its descriptor is near the limit of select (FD_SETSIZE, 1024)"
+			}
+			t.Fatalf("client %d: %v%s", i, err, why)
 		}
 	}
 }

@@ -18,7 +18,7 @@ if [ $# -eq 0 ] || [ -z "$1" ]; then
 		[ -n "$name" ] && printf '  %-14s %s\n' "$name" "$what"
 	done
 	echo "The lesson's server (step4-server) keeps these; see one happen with: make fault NAME=... SERVER=lesson"
-	printf '%s\n' "$LESSON_FAULTS" | while read -r name test what; do
+	printf '%s\n' "$LESSON_FAULTS" | while read -r name test shows what; do
 		[ -n "$name" ] && printf '  %-14s %s\n' "$name" "$what"
 	done
 	exit 0
@@ -34,7 +34,7 @@ lesson)
 	set -f
 	set -- $line
 	name=$1 test=$2
-	shift 2
+	shift 3
 	echo "The lesson's server, and its fault: $*."
 	echo "$GO test -tags faults -count=1 -run '^$test\$' ./step4-server"
 	if $GO test -tags faults -count=1 -run "^$test\$" ./step4-server; then

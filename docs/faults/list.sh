@@ -27,11 +27,12 @@ ebadf          step4-server/robust  TestBrokenTasksAreStoppedAndOthersGoOn/descr
 # The faults that the lesson's server in step4-server/ keeps, which
 # `make fault NAME=... SERVER=lesson` shows happening: its name, the test in
 # step4-server/faults_test.go (build tag faults) that fails on that server,
-# and what goes wrong. robust/ fixes each; robust's fault of the same name
+# a word its failure must say (so that it fails of this fault, not of
+# another mistake), and what goes wrong. robust/ fixes each; robust's fault of the same name
 # puts the fault back there.
 LESSON_FAULTS='
-backlog        TestBurstWhileBusy     a burst of clients overflows a backlog of 5 (listen(5)): the rest wait a second or more
-emfile         TestOutOfDescriptors   out of descriptors, accept fails again and again: the server spins, logging
-fd-setsize     TestSelectLimit        a client at or past the limit of select (FD_SETSIZE, 1024) is closed without a word
-sigpipe        TestOutputReaderGone   when whoever reads the output goes away (| head -1), the next line kills the server
+backlog        TestBurstWhileBusy     backlog   a burst of clients overflows a backlog of 5 (listen(5)): the rest wait a second or more
+emfile         TestOutOfDescriptors   spins     out of descriptors, accept fails again and again: the server spins, logging
+fd-setsize     TestSelectLimit        limit     a client at or past the limit of select (FD_SETSIZE, 1024) is closed without a word
+sigpipe        TestOutputReaderGone   broken    when whoever reads the output goes away (| head -1), the next line kills the server
 '

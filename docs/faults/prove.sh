@@ -45,13 +45,17 @@ while read -r name dir test what; do
 done <<END
 $FAULTS
 END
-while read -r name test what; do
+while read -r name test shows what; do
 	[ -n "$name" ] || continue
 	if (cd "$head" && $GO test -tags faults -count=1 -run "^$test\$" ./step4-server >"$bin/out" 2>&1); then
 		echo "FAIL  $name: $test passes on the lesson's server: it no longer shows the fault"
 		failed=1
 	elif ! grep -q "^--- FAIL: $test " "$bin/out"; then
 		echo "FAIL  $name: $test does not run, or does not build, on the lesson's server:"
+		cat "$bin/out"
+		failed=1
+	elif ! grep -m1 'faults_test.go' "$bin/out" | grep -q -- "$shows"; then
+		echo "FAIL  $name: $test fails on the lesson's server, but its first failure does not say \"$shows\": another mistake, not the fault?"
 		cat "$bin/out"
 		failed=1
 	else
