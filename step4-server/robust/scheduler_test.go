@@ -168,30 +168,8 @@ func TestBrokenTasksAreStoppedAndOthersGoOn(t *testing.T) {
 				yield(Send, -1)
 			}
 		}, "task bad stopped: descriptor -1 is outside what select can watch"},
-		{"descriptor that is not open", func(closed *bool) iter.Seq2[reason, int] {
-			var p [2]int
-			if err := unix.Pipe(p[:]); err != nil {
-				t.Fatal(err)
-			}
-			unix.Close(p[0])
-			unix.Close(p[1])
-			return func(yield func(reason, int) bool) {
-				defer func() { *closed = true }()
-				yield(Recv, p[0])
-			}
-		}, "which is not open"},
-		{"Send on a descriptor that is not open", func(closed *bool) iter.Seq2[reason, int] {
-			var p [2]int
-			if err := unix.Pipe(p[:]); err != nil {
-				t.Fatal(err)
-			}
-			unix.Close(p[0])
-			unix.Close(p[1])
-			return func(yield func(reason, int) bool) {
-				defer func() { *closed = true }()
-				yield(Send, p[1])
-			}
-		}, "which is not open"},
+		{"descriptor that is not open", onClosedDescriptor(t, Recv), "which is not open"},
+		{"Send on a descriptor that is not open", onClosedDescriptor(t, Send), "which is not open"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -421,5 +399,23 @@ func observed(gen iter.Seq2[reason, int], before func(reason), stopped *bool) it
 			}
 			return true
 		})
+	}
+}
+
+// onClosedDescriptor returns a task, for TestBrokenTasksAreStoppedAndOthersGoOn,
+// that waits (on Recv or Send) on a descriptor that was open once and is
+// closed now, and notes in *closed that it has ended.
+func onClosedDescriptor(t *testing.T, why reason) func(closed *bool) iter.Seq2[reason, int] {
+	return func(closed *bool) iter.Seq2[reason, int] {
+		var p [2]int
+		if err := unix.Pipe(p[:]); err != nil {
+			t.Fatal(err)
+		}
+		unix.Close(p[0])
+		unix.Close(p[1])
+		return func(yield func(reason, int) bool) {
+			defer func() { *closed = true }()
+			yield(why, p[0])
+		}
 	}
 }
