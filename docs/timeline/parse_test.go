@@ -94,6 +94,19 @@ Task done
 			rows: []string{"a: #q#d", "b: q#q#d"},
 		},
 		{
+			name: "step2-ids's solution: run() names the task that is done",
+			trace: `[trace] new task a
+[trace] new task b
+[trace] resume a
+[trace] a yielded; back of the queue
+[trace] resume b
+Task 2 done
+[trace] resume a
+Task 1 done
+`,
+			rows: []string{"a: #q#d", "b: q#d"},
+		},
+		{
 			name:  "step 3's own trace: select wakes the next task resumed",
 			trace: string(step3),
 			rows:  []string{"reader: #rrrR#rrR#d", "writer: q#S#ssS#d"},

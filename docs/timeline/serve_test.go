@@ -12,7 +12,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"runtime"
 	"slices"
@@ -346,66 +345,105 @@ func waitFor(t *testing.T, h *history, d time.Duration, what string, ok func() b
 	}
 }
 
+// A view is the command `timeline -serve 127.0.0.1:0` running, its input
+// a pipe the test writes to, its stderr read a line at a time.
+type view struct {
+	t     *testing.T
+	ctx   context.Context
+	cmd   *exec.Cmd
+	in    io.WriteCloser
+	lines chan string // its stderr, closed at its end
+	url   string      // where it serves
+}
+
+// startView runs the command built at bin with -serve, and waits for the
+// line that says where it serves. It is killed, if it still runs, when
+// the test ends.
+func startView(t *testing.T, ctx context.Context, bin string) *view {
+	t.Helper()
+	v := &view{t: t, ctx: ctx, cmd: exec.CommandContext(ctx, bin, "-serve", "127.0.0.1:0"), lines: make(chan string, 16)}
+	v.in, _ = v.cmd.StdinPipe()
+	errPipe, _ := v.cmd.StderrPipe()
+	if err := v.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { v.cmd.Process.Kill() })
+	go func() {
+		sc := bufio.NewScanner(errPipe)
+		for sc.Scan() {
+			v.lines <- sc.Text()
+		}
+		close(v.lines)
+	}()
+	v.url = regexp.MustCompile(`http://\S+/`).FindString(v.expect("the view is at"))
+	return v
+}
+
+// expect reads the view's stderr until a line that contains part.
+func (v *view) expect(part string) string {
+	v.t.Helper()
+	for {
+		select {
+		case l, ok := <-v.lines:
+			if !ok {
+				v.t.Fatalf("the view's stderr ended before %q", part)
+			}
+			if strings.Contains(l, part) {
+				return l
+			}
+		case <-v.ctx.Done():
+			v.t.Fatalf("no line with %q", part)
+		}
+	}
+}
+
 // TestCtrlC runs the view as a command: the first Ctrl-C, while its input
 // is open, is the traced program's, and the view lives on; once the input
-// has ended, Ctrl-C stops it.
+// has ended, Ctrl-C stops it, and so does a second Ctrl-C while the input
+// is still open (a traced program that does not stop at Ctrl-C).
 func TestCtrlC(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("no SIGINT to send")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*wait)
 	defer cancel()
-	bin := filepath.Join(t.TempDir(), "timeline")
-	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	cmd := exec.CommandContext(ctx, bin, "-serve", "127.0.0.1:0")
-	in, _ := cmd.StdinPipe()
-	errPipe, _ := cmd.StderrPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	lines := make(chan string, 16)
-	go func() {
-		sc := bufio.NewScanner(errPipe)
-		for sc.Scan() {
-			lines <- sc.Text()
+	bin := buildTimeline(t, ctx)
+	t.Run("the input ends, then Ctrl-C", func(t *testing.T) {
+		v := startView(t, ctx, bin)
+		fmt.Fprintln(v.in, "[trace] new task a")
+		v.cmd.Process.Signal(syscall.SIGINT) // the server's Ctrl-C: its trace ends after it
+		v.expect("the view stays until its input ends")
+		fmt.Fprintln(v.in, "[trace] resume a")
+		v.in.Close()
+		v.expect("the input has ended after 2 trace lines")
+		resp, err := http.Get(v.url + "state")
+		if err != nil {
+			t.Fatalf("after the first Ctrl-C and the end of the input, the view is gone: %v", err)
 		}
-		close(lines)
-	}()
-	expect := func(part string) string {
-		t.Helper()
-		for {
-			select {
-			case l, ok := <-lines:
-				if !ok {
-					t.Fatalf("the view's stderr ended before %q", part)
-				}
-				if strings.Contains(l, part) {
-					return l
-				}
-			case <-ctx.Done():
-				t.Fatalf("no line with %q", part)
+		resp.Body.Close()
+		v.cmd.Process.Signal(syscall.SIGINT)
+		for range v.lines { // Wait closes the pipe: only once it is read to its end
+		}
+		if err := v.cmd.Wait(); err != nil {
+			t.Fatalf("the view, stopped by Ctrl-C after its input ended: %v", err)
+		}
+	})
+	t.Run("two Ctrl-Cs while the input is open", func(t *testing.T) {
+		v := startView(t, ctx, bin)
+		defer v.in.Close()
+		fmt.Fprintln(v.in, "[trace] new task a")
+		v.cmd.Process.Signal(syscall.SIGINT)
+		v.expect("the view stays until its input ends") // the first is handled: the second is not merged with it
+		v.cmd.Process.Signal(syscall.SIGINT)
+		for l := range v.lines {
+			if strings.Contains(l, "the view stays") {
+				t.Fatalf("a second Ctrl-C, with the input still open, did not stop the view: %q", l)
 			}
 		}
-	}
-	url := regexp.MustCompile(`http://\S+/`).FindString(expect("the view is at"))
-	fmt.Fprintln(in, "[trace] new task a")
-	cmd.Process.Signal(syscall.SIGINT) // the server's Ctrl-C: its trace ends after it
-	expect("the view stays until its input ends")
-	fmt.Fprintln(in, "[trace] resume a")
-	in.Close()
-	expect("the input has ended after 2 trace lines")
-	resp, err := http.Get(url + "state")
-	if err != nil {
-		t.Fatalf("after the first Ctrl-C and the end of the input, the view is gone: %v", err)
-	}
-	resp.Body.Close()
-	cmd.Process.Signal(syscall.SIGINT)
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("the view, stopped by Ctrl-C after its input ended: %v", err)
-	}
+		if err := v.cmd.Wait(); err != nil {
+			t.Fatalf("the view, stopped by a second Ctrl-C: %v", err)
+		}
+	})
 }
 
 // BenchmarkViewers feeds 100,000 trace lines to the view with 10 viewers
