@@ -109,7 +109,7 @@ docs: ## rewrite the code excerpts and outputs in the docs from the source
 	$(GO) test ./docs -count=1 -update
 	$(GO) test ./docs/timeline -count=1 -update
 
-bench: ## task switches (step 2), then the echo servers under load, pinned; about 5 minutes, more with each server added (LESSON_SERVER=..., DOCS=1, SOLUTIONS=...)
+bench: ## task switches (step 2), then the echo servers under load, pinned; about 6 minutes, more with each server added (LESSON_SERVER=..., DOCS=1, SOLUTIONS=...)
 	@if [ -z "$(LESSON_SERVER)" ]; then \
 		echo "make bench: without the lesson's server.py; LESSON_SERVER=path/to/server.py adds it"; \
 	elif [ ! -f "$(LESSON_SERVER)" ]; then \
