@@ -220,7 +220,7 @@ func (s *server) checkSummary(want ...string) {
 	}
 	var got []string
 	for line := range s.stdout {
-		if !strings.HasPrefix(line, "Connection closed ") && line != "Task done" {
+		if !strings.HasPrefix(line, "Connection closed ") && line != "Task done" && !strings.HasPrefix(line, "[trace] ") {
 			got = append(got, line)
 		}
 	}
@@ -707,7 +707,7 @@ func TestNoSpareDescriptor(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("reads the server's CPU time from /proc, which only Linux has")
 	}
-	s := startServer(t, []string{"STEP_NOFILE=8"})
+	s := startServer(t, []string{"STEP_NOFILE=8"}, "-trace")
 	s.dial() // the kernel completes the connection, into the backlog
 	if line, want := s.expect(s.stderr, ""), "accept: too many open files; trying again when a connection ends, or in 100 ms"; line != want {
 		t.Fatalf("the server said %q, want %q", line, want)
@@ -717,6 +717,17 @@ func TestNoSpareDescriptor(t *testing.T) {
 	}
 	noMore(t, s.stderr)
 	s.checkSummary("Served 0 connections, echoed 0 bytes")
+	// The trace counts the tries, however busy the machine: one each 100 ms
+	// is about 20 in the 2 s above, and a shorter pause makes hundreds.
+	pauses := 0
+	for _, line := range s.seen {
+		if line == "[trace] tcpServer waits on Exit" {
+			pauses++
+		}
+	}
+	if pauses > 40 {
+		t.Errorf("tcpServer waited on Exit %d times in about 2 s: it tries again more often than every 100 ms", pauses)
+	}
 }
 
 // cpuTime returns the CPU time the server uses during d, from /proc.
@@ -809,15 +820,16 @@ func TestBadCommandLines(t *testing.T) {
 	cases := []struct {
 		args []string
 		want string // a regexp the one line must match
+		code int    // 2 for a command line flag cannot parse, as flag does; 1 for a value that does not work
 	}{
-		{[]string{"-addr", "nonsense"}, `^invalid -addr "nonsense": not host:port; use host:port, e.g. 127.0.0.1:25000`},
-		{[]string{"-addr", "127.0.0.1:99999"}, `^invalid -addr "127.0.0.1:99999": the port must be a number from 0 to 65535`},
-		{[]string{"-addr", "example.com:80"}, `^invalid -addr "example.com:80": the host must be an IP address`},
-		{[]string{"-addr", busy.Addr().String()}, fmt.Sprintf(`^listen 127.0.0.1:%d: address already in use; is another server running\? Try -addr 127.0.0.1:%d$`, port, port+1)},
-		{[]string{"25000"}, `^unexpected argument "25000"; give the address as -addr host:port$`},
+		{[]string{"-addr", "nonsense"}, `^invalid -addr "nonsense": not host:port; use host:port, e.g. 127.0.0.1:25000`, 1},
+		{[]string{"-addr", "127.0.0.1:99999"}, `^invalid -addr "127.0.0.1:99999": the port must be a number from 0 to 65535`, 1},
+		{[]string{"-addr", "example.com:80"}, `^invalid -addr "example.com:80": the host must be an IP address`, 1},
+		{[]string{"-addr", busy.Addr().String()}, fmt.Sprintf(`^listen 127.0.0.1:%d: address already in use; is another server running\? Try -addr 127.0.0.1:%d$`, port, port+1), 1},
+		{[]string{"25000"}, `^unexpected argument "25000"; give the address as -addr host:port$`, 2},
 	}
 	for _, c := range cases {
-		badCommandLine(t, c.args, c.want)
+		badCommandLine(t, c.args, c.want, c.code)
 	}
 	t.Run("port below 1024", func(t *testing.T) {
 		l, err := net.Listen("tcp", "127.0.0.1:1")
@@ -828,20 +840,20 @@ func TestBadCommandLines(t *testing.T) {
 		if !errors.Is(err, syscall.EACCES) {
 			t.Skipf("cannot try port 1 here: %v", err)
 		}
-		badCommandLine(t, []string{"-addr", "127.0.0.1:1"}, `^listen 127.0.0.1:1: permission denied; ports below 1024 need privileges`)
+		badCommandLine(t, []string{"-addr", "127.0.0.1:1"}, `^listen 127.0.0.1:1: permission denied; ports below 1024 need privileges`, 1)
 	})
 }
 
 // badCommandLine runs main with args and checks that it fails with one line
-// on stderr that matches the regexp want.
-func badCommandLine(t *testing.T, args []string, want string) {
+// on stderr that matches the regexp want, and exit status wantCode.
+func badCommandLine(t *testing.T, args []string, want string, wantCode int) {
 	t.Helper()
 	stderr, code := runFailing(t, args...)
 	if lines := strings.Split(strings.TrimSpace(stderr), "\n"); len(lines) != 1 || !regexp.MustCompile(want).MatchString(lines[0]) {
 		t.Errorf("%q: stderr = %q, want one line matching %s", args, stderr, want)
 	}
-	if code == 0 {
-		t.Errorf("%q: exit code 0", args)
+	if code != wantCode {
+		t.Errorf("%q: exit status %d, want %d", args, code, wantCode)
 	}
 }
 
