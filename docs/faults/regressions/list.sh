@@ -23,4 +23,6 @@ fold-three        docs/timeline        TestFoldThreeColumns                     
 client-error      docs/client          TestReset                                                                  docs/client ignores the error that ends the copy to stdout: a reset ends it with status 0, and no word
 deque-grow        step4-server/robust  TestDequeKeepsOrder                                                        the ready queue, growing while it wraps round, copies its ring from the start, not from its head: tasks run out of turn
 stopall-exitwait  step4-server/robust  TestShutdownWindsDownEveryTask/Exit,_again_and_again                       the end of the grace stops the tasks waiting on Exit but keeps them listed: run() never returns
+short-pause       step4-server/robust  TestNoSpareDescriptor                                                      out of descriptors with no spare, tcpServer tries again every millisecond, not every 100 ms: 800 accepts a second, and the log says 100 ms
+usage-status      step4-server/robust  TestBadCommandLines                                                        a stray argument exits 1, not 2: a script cannot tell a usage error from a server that could not start
 '
