@@ -15,33 +15,38 @@ git archive HEAD | tar -xf - -C "$head" || exit 2
 echo "On a copy of the committed tree (HEAD $(git rev-parse --short HEAD)); uncommitted changes are not proved."
 . "$head/docs/faults/list.sh"
 failed=0
-while read -r name dir test what; do
-	[ -n "$name" ] || continue
+# prove LABEL PATCH DIR TEST: TEST, in DIR, passes on the tree and fails
+# once PATCH is applied to a copy of it.
+prove() {
+	label=$1 patch=$2 dir=$3 test=$4
 	run="^$(printf '%s' "$test" | sed 's|/|$/^|g')\$"
 	test_bin="$bin/$(printf '%s' "$dir" | tr / _).test" # step4-server/robust: step4-server_robust.test
 	[ -x "$test_bin" ] || (cd "$head" && $GO test -c -o "$test_bin" "./$dir") || exit 1
 	tmp=$(mktemp -d)
 	cp -R "$head/." "$tmp"
 	if ! (cd "$head/$dir" && "$test_bin" -test.run "$run" -test.v -test.timeout 2m >"$bin/out" 2>&1); then
-		echo "FAIL  $name: $test fails on the tree, without the fault:"
+		echo "FAIL  $label: $test fails on the tree, without $patch:"
 		cat "$bin/out"
 		failed=1
 	elif ! grep -q "^--- PASS: ${test%%/*} " "$bin/out"; then
-		echo "FAIL  $name: there is no test $test in $dir"
+		echo "FAIL  $label: there is no test $test in $dir"
 		failed=1
-	elif ! (cd "$tmp" && git apply "docs/faults/$name.patch"); then
-		echo "FAIL  $name: docs/faults/$name.patch does not apply"
+	elif ! (cd "$tmp" && git apply "$patch"); then
+		echo "FAIL  $label: $patch does not apply"
 		failed=1
 	elif ! (cd "$tmp" && $GO test -c -o "$bin/fault.test" "./$dir"); then
-		echo "FAIL  $name: the tree does not build with docs/faults/$name.patch"
+		echo "FAIL  $label: the tree does not build with $patch"
 		failed=1
 	elif (cd "$tmp/$dir" && "$bin/fault.test" -test.run "$run" -test.timeout 2m >"$bin/out" 2>&1); then
-		echo "FAIL  $name: $test passes with docs/faults/$name.patch: it does not catch the fault"
+		echo "FAIL  $label: $test passes with $patch: it does not catch it"
 		failed=1
 	else
-		echo "ok    $name: $test fails with the fault"
+		echo "ok    $label: $test fails with $patch"
 	fi
 	rm -rf "$tmp"
+}
+while read -r name dir test what; do
+	[ -n "$name" ] && prove "$name" "docs/faults/$name.patch" "$dir" "$test"
 done <<END
 $FAULTS
 END
@@ -68,27 +73,7 @@ END
 # are, with docs/faults/regressions/NAME.patch.
 . "$head/docs/faults/regressions/list.sh"
 while read -r name dir test what; do
-	[ -n "$name" ] || continue
-	run="^$(printf '%s' "$test" | sed 's|/|$/^|g')\$"
-	test_bin="$bin/$(printf '%s' "$dir" | tr / _).test"
-	[ -x "$test_bin" ] || (cd "$head" && $GO test -c -o "$test_bin" "./$dir") || exit 1
-	patch=docs/faults/regressions/$name.patch
-	tmp=$(mktemp -d)
-	cp -R "$head/." "$tmp"
-	if ! (cd "$head/$dir" && "$test_bin" -test.run "$run" -test.v -test.timeout 2m >"$bin/out" 2>&1) || ! grep -q "^--- PASS: ${test%%/*} " "$bin/out"; then
-		echo "FAIL  regression $name: $test does not pass on the tree:"
-		cat "$bin/out"
-		failed=1
-	elif ! (cd "$tmp" && git apply "$patch" && $GO test -c -o "$bin/fault.test" "./$dir"); then
-		echo "FAIL  regression $name: $patch does not apply, or the tree does not build with it"
-		failed=1
-	elif (cd "$tmp/$dir" && "$bin/fault.test" -test.run "$run" -test.timeout 2m >"$bin/out" 2>&1); then
-		echo "FAIL  regression $name: $test passes with $patch: it does not catch it"
-		failed=1
-	else
-		echo "ok    regression $name: $test fails with it"
-	fi
-	rm -rf "$tmp"
+	[ -n "$name" ] && prove "regression $name" "docs/faults/regressions/$name.patch" "$dir" "$test"
 done <<END
 $REGRESSIONS
 END
